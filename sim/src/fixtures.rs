@@ -1,0 +1,281 @@
+//! `--fixtures FILE`: scripted GetRestoreSnapshotState replies and faults, keyed by job id.
+//!
+//! ```json
+//! {"42": {"status": {"code": 0}, "info": {"job_id": "42", "state": 7}},
+//!  "43": {"fault": {"code": 14, "message": "down", "fail_times": 2}, "info": {"state": "RestoreSnapshotCompleted"}}}
+//! ```
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::pb::common::{ErrorCode, Status};
+use crate::pb::milvus::{
+    GetRestoreSnapshotStateResponse, RestoreSnapshotInfo, RestoreSnapshotState,
+};
+use crate::status::success;
+
+#[derive(Debug, Default)]
+pub struct Fault {
+    /// gRPC status code to fail with; `None` (or 0) replies normally after the delay.
+    pub code: Option<i32>,
+    pub message: String,
+    pub delay: Option<Duration>,
+    /// How many attempts the fault applies to; `None`: all of them.
+    pub fail_times: Option<u64>,
+    pub drop: bool,
+}
+
+#[derive(Debug)]
+pub struct Fixture {
+    pub reply: GetRestoreSnapshotStateResponse,
+    pub fault: Option<Fault>,
+    attempts: AtomicU64,
+}
+
+/// What one attempt against a fixture does.
+#[derive(Debug)]
+pub enum Scripted<'a> {
+    Reply(&'a GetRestoreSnapshotStateResponse),
+    Fail(tonic::Code, &'a str),
+    Drop,
+}
+
+impl Fixture {
+    /// Counts the attempt and says what to do, after how long.
+    pub fn attempt(&self) -> (Option<Duration>, Scripted<'_>) {
+        let n = self.attempts.fetch_add(1, Ordering::Relaxed);
+        match &self.fault {
+            Some(f) if f.fail_times.is_none_or(|max| n < max) => {
+                let what = if f.drop {
+                    Scripted::Drop
+                } else {
+                    match f.code {
+                        Some(code) if code != 0 => {
+                            Scripted::Fail(tonic::Code::from(code), &f.message)
+                        }
+                        _ => Scripted::Reply(&self.reply),
+                    }
+                };
+                (f.delay, what)
+            }
+            _ => (None, Scripted::Reply(&self.reply)),
+        }
+    }
+}
+
+pub type Fixtures = HashMap<i64, Fixture>;
+
+pub fn load(path: &std::path::Path) -> Result<Fixtures, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("fixtures {}: {e}", path.display()))
+}
+
+pub fn parse(text: &str) -> Result<Fixtures, String> {
+    let root: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let Value::Object(entries) = root else {
+        return Err("expected a JSON object keyed by job id".into());
+    };
+    entries
+        .iter()
+        .map(|(key, value)| {
+            let id: i64 = key
+                .parse()
+                .map_err(|_| format!("key {key:?} is not an int64 job id"))?;
+            let fixture = fixture(value).map_err(|e| format!("job {key}: {e}"))?;
+            Ok((id, fixture))
+        })
+        .collect()
+}
+
+fn fixture(value: &Value) -> Result<Fixture, String> {
+    let obj = object(value, "fixture")?;
+    let status = match obj.get("status") {
+        None | Some(Value::Null) => success(),
+        Some(v) => status(v)?,
+    };
+    let info = match obj.get("info") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(info(v)?),
+    };
+    let fault = match obj.get("fault") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(fault(v)?),
+    };
+    Ok(Fixture {
+        reply: GetRestoreSnapshotStateResponse {
+            status: Some(status),
+            info,
+        },
+        fault,
+        attempts: AtomicU64::new(0),
+    })
+}
+
+fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, String> {
+    value
+        .as_object()
+        .ok_or_else(|| format!("{what} must be a JSON object"))
+}
+
+fn status(value: &Value) -> Result<Status, String> {
+    let obj = object(value, "status")?;
+    let mut s = Status::default();
+    for (k, v) in obj {
+        match k.as_str() {
+            "code" => s.code = int(v, k)?,
+            "reason" => s.reason = string(v, k)?,
+            "detail" => s.detail = string(v, k)?,
+            "retriable" => s.retriable = v.as_bool().ok_or("retriable must be a boolean")?,
+            "error_code" => {
+                s.error_code = enum_value(v, k, |n| ErrorCode::from_str_name(n).map(|e| e as i32))?
+            }
+            "extra_info" => {
+                for (ek, ev) in object(v, k)? {
+                    s.extra_info.insert(ek.clone(), string(ev, ek)?);
+                }
+            }
+            other => return Err(format!("unknown status field {other:?}")),
+        }
+    }
+    Ok(s)
+}
+
+fn info(value: &Value) -> Result<RestoreSnapshotInfo, String> {
+    let obj = object(value, "info")?;
+    let mut i = RestoreSnapshotInfo::default();
+    for (k, v) in obj {
+        match k.as_str() {
+            "job_id" => i.job_id = int(v, k)?,
+            "snapshot_name" => i.snapshot_name = string(v, k)?,
+            "db_name" => i.db_name = string(v, k)?,
+            "collection_name" => i.collection_name = string(v, k)?,
+            "state" => {
+                i.state = enum_value(v, k, |n| {
+                    RestoreSnapshotState::from_str_name(n).map(|e| e as i32)
+                })?
+            }
+            "progress" => i.progress = int(v, k)?,
+            "reason" => i.reason = string(v, k)?,
+            "start_time" => i.start_time = int(v, k)?,
+            "time_cost" => i.time_cost = int(v, k)?,
+            other => return Err(format!("unknown info field {other:?}")),
+        }
+    }
+    Ok(i)
+}
+
+fn fault(value: &Value) -> Result<Fault, String> {
+    let obj = object(value, "fault")?;
+    let mut f = Fault::default();
+    for (k, v) in obj {
+        match k.as_str() {
+            "code" => f.code = Some(int(v, k)?),
+            "message" => f.message = string(v, k)?,
+            "delay_ms" => f.delay = Some(Duration::from_millis(int(v, k)?)),
+            "fail_times" => f.fail_times = Some(int(v, k)?),
+            "drop" => f.drop = v.as_bool().ok_or("drop must be a boolean")?,
+            other => return Err(format!("unknown fault field {other:?}")),
+        }
+    }
+    Ok(f)
+}
+
+/// A JSON number or a decimal string, in the target integer's range.
+fn int<T>(v: &Value, field: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+{
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return Err(format!("{field} must be an integer or a decimal string")),
+    };
+    text.parse()
+        .map_err(|_| format!("{field}: {text} is not an integer in range"))
+}
+
+fn string(v: &Value, field: &str) -> Result<String, String> {
+    v.as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{field} must be a string"))
+}
+
+/// An enum given by number (any i32, known or not) or by name.
+fn enum_value(
+    v: &Value,
+    field: &str,
+    by_name: impl Fn(&str) -> Option<i32>,
+) -> Result<i32, String> {
+    match v {
+        Value::String(name) => match by_name(name) {
+            Some(n) => Ok(n),
+            None => int(v, field).map_err(|_| format!("{field}: unknown name {name:?}")),
+        },
+        _ => int(v, field),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_raw_replies() {
+        let f = parse(
+            r#"{"9223372036854775807": {"status": {"code": 5, "error_code": "RateLimit", "extra_info": {"a": "b"}},
+                 "info": {"job_id": "9223372036854775807", "state": 7, "start_time": 18446744073709551615, "time_cost": "18446744073709551615"}},
+                "-1": {"info": {"state": "RestoreSnapshotCompleted", "progress": 100}},
+                "2": {}}"#,
+        )
+        .unwrap();
+        let r = &f[&i64::MAX].reply;
+        let s = r.status.as_ref().unwrap();
+        assert_eq!((s.code, s.error_code), (5, ErrorCode::RateLimit as i32));
+        let i = r.info.as_ref().unwrap();
+        assert_eq!(
+            (i.state, i.start_time, i.time_cost),
+            (7, u64::MAX, u64::MAX)
+        );
+        assert_eq!(f[&-1].reply.info.as_ref().unwrap().state, 3);
+        assert!(f[&2].reply.info.is_none());
+        assert_eq!(f[&2].reply.status.as_ref().unwrap().code, 0);
+    }
+
+    #[test]
+    fn fail_times_then_reply() {
+        let f =
+            parse(r#"{"1": {"fault": {"code": 14, "message": "x", "fail_times": 2}}}"#).unwrap();
+        let fx = &f[&1];
+        assert!(matches!(
+            fx.attempt().1,
+            Scripted::Fail(tonic::Code::Unavailable, "x")
+        ));
+        assert!(matches!(fx.attempt().1, Scripted::Fail(..)));
+        assert!(matches!(fx.attempt().1, Scripted::Reply(_)));
+    }
+
+    #[test]
+    fn delay_only_and_drop() {
+        let f = parse(
+            r#"{"1": {"fault": {"delay_ms": 5}}, "2": {"fault": {"drop": true, "fail_times": 1}}}"#,
+        )
+        .unwrap();
+        let (d, what) = f[&1].attempt();
+        assert_eq!(d, Some(Duration::from_millis(5)));
+        assert!(matches!(what, Scripted::Reply(_)));
+        assert!(matches!(f[&2].attempt().1, Scripted::Drop));
+        assert!(matches!(f[&2].attempt().1, Scripted::Reply(_)));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        assert!(parse("[]").is_err());
+        assert!(parse(r#"{"x": {}}"#).is_err());
+        assert!(parse(r#"{"1": {"info": {"start_time": -1}}}"#).is_err());
+        assert!(parse(r#"{"1": {"info": {"state": "Nope"}}}"#).is_err());
+    }
+}

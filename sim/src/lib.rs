@@ -1,0 +1,96 @@
+//! milvus-sim: a local Milvus 3.0 server for the collection-snapshot family (SPEC §6).
+//!
+//! The binary (`src/main.rs`) parses flags into [`config::ServeArgs`] and calls [`run`].
+
+pub mod certs;
+pub mod config;
+pub mod fixtures;
+pub mod jobs;
+pub mod net;
+pub mod record;
+pub mod service;
+pub mod status;
+pub mod store;
+
+/// The generated Milvus wire types (proto/ at the repository root).
+pub mod pb {
+    pub mod common {
+        tonic::include_proto!("milvus.proto.common");
+    }
+    pub mod milvus {
+        tonic::include_proto!("milvus.proto.milvus");
+    }
+}
+
+use std::io::Write;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Binds, prints `LISTENING <port>`, serves until a shutdown signal (SIGTERM, SIGINT, stdin EOF).
+pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let sim = service::Sim::from_args(&args)?;
+    let tls = args.tls_config()?;
+    let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let port = listener.local_addr()?.port();
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "LISTENING {port}")?;
+        out.flush()?;
+    }
+
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let signal = shutdown_signal(!args.ignore_stdin);
+    builder
+        .add_service(sim.into_server())
+        .serve_with_incoming_shutdown(net::incoming(listener), signal)
+        .await?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM, SIGINT or stdin EOF, then arms a watchdog: graceful shutdown waits for
+/// in-flight calls, and a scripted delay must not keep the process alive.
+async fn shutdown_signal(watch_stdin: bool) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let stdin_eof = async move {
+        if !watch_stdin {
+            return std::future::pending::<()>().await;
+        }
+        // A plain thread: tokio's stdin would keep a blocking-pool thread we cannot cancel anyway.
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin().lock();
+            loop {
+                match std::io::Read::read(&mut stdin, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+            let _ = tx.send(());
+        });
+        let _ = rx.await;
+    };
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = int.recv() => {},
+        _ = stdin_eof => {},
+    }
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(2));
+        std::process::exit(0);
+    });
+}
