@@ -39,6 +39,8 @@ pub fn now_ms() -> u64 {
 pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let sim = service::Sim::from_args(&args)?;
     let tls = args.tls_config()?;
+    // Handlers go in before `LISTENING`, so a SIGTERM right after it is a clean shutdown.
+    let signal = shutdown_signal(!args.ignore_stdin)?;
     let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
     let port = listener.local_addr()?.port();
     {
@@ -51,7 +53,6 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
-    let signal = shutdown_signal(!args.ignore_stdin);
     builder
         .add_service(sim.into_server())
         .serve_with_incoming_shutdown(net::incoming(listener), signal)
@@ -61,10 +62,10 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
 
 /// Resolves on SIGTERM, SIGINT or stdin EOF, then arms a watchdog: graceful shutdown waits for
 /// in-flight calls, and a scripted delay must not keep the process alive.
-async fn shutdown_signal(watch_stdin: bool) {
+fn shutdown_signal(watch_stdin: bool) -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     let stdin_eof = async move {
         if !watch_stdin {
             return std::future::pending::<()>().await;
@@ -84,13 +85,15 @@ async fn shutdown_signal(watch_stdin: bool) {
         });
         let _ = rx.await;
     };
-    tokio::select! {
-        _ = term.recv() => {},
-        _ = int.recv() => {},
-        _ = stdin_eof => {},
-    }
-    std::thread::spawn(|| {
-        std::thread::sleep(Duration::from_secs(2));
-        std::process::exit(0);
-    });
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+            _ = stdin_eof => {},
+        }
+        std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_secs(2));
+            std::process::exit(0);
+        });
+    })
 }
