@@ -12,6 +12,8 @@ fn main() {
         // The service has an RPC named Connect: the generated transport helper
         // `connect()` would collide with it, and we build our own Channel anyway.
         .build_transport(false)
+        // Maps (status.extra_info) decode in key order, so replies are deterministic.
+        .btree_map(".")
         .compile_fds(fds)
         .expect("generate the Milvus client");
 }

@@ -1,3 +1,21 @@
+//! milvus-native: the collection-snapshot API of the Milvus Node SDK over tonic.
+//!
+//! The modules outside `js` are napi-free, so `cargo test --no-default-features` runs the
+//! rules (decoding, retry policy, int64 parsing, headers, time tokens) without Node.
+
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod headers;
+pub mod int64;
+pub mod retry;
+pub mod snapshot;
+pub mod tls;
+pub mod transport;
+
+#[cfg(feature = "napi")]
+mod js;
+
 pub mod proto {
     pub mod common {
         tonic::include_proto!("milvus.proto.common");

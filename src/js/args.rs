@@ -1,0 +1,67 @@
+//! Reading the caller's JS argument into the napi-free `snapshot::Value`.
+
+use napi::bindgen_prelude::{BigInt, Object, Unknown};
+use napi::{JsValue, ValueType};
+
+use crate::headers::Given;
+use crate::snapshot::{Args, Value};
+
+/// The caller's request object (`None` when the argument is absent or not an object).
+pub struct JsArgs<'a>(pub Object<'a>);
+
+impl Args for JsArgs<'_> {
+    fn get(&self, key: &str) -> Value {
+        match self.0.get::<Unknown>(key) {
+            Ok(Some(v)) => value_of(&v),
+            _ => Value::Undefined,
+        }
+    }
+}
+
+pub fn value_of(v: &Unknown) -> Value {
+    // SAFETY: each cast matches the type napi just reported.
+    unsafe {
+        match v.get_type() {
+            Ok(ValueType::Undefined) | Err(_) => Value::Undefined,
+            Ok(ValueType::Null) => Value::Null,
+            Ok(ValueType::Boolean) => v.cast::<bool>().map_or(Value::Undefined, Value::Bool),
+            Ok(ValueType::Number) => v.cast::<f64>().map_or(Value::Undefined, Value::Number),
+            Ok(ValueType::String) => v.cast::<String>().map_or(Value::Undefined, Value::Str),
+            Ok(ValueType::BigInt) => match v.cast::<BigInt>() {
+                Ok(b) => {
+                    let (value, lossless) = b.get_i128();
+                    Value::BigInt { value, lossless }
+                }
+                Err(_) => Value::Other("bigint"),
+            },
+            Ok(ValueType::Function) => Value::Other("function"),
+            Ok(ValueType::Symbol) => Value::Other("symbol"),
+            Ok(_) if v.is_array().unwrap_or(false) => Value::Other("array"),
+            Ok(_) => Value::Other("object"),
+        }
+    }
+}
+
+/// The argument as a request object, if it is one (the official checks treat anything
+/// else as "property missing").
+pub fn request_object(data: Option<Unknown<'_>>) -> Option<JsArgs<'_>> {
+    let data = data?;
+    match data.get_type() {
+        Ok(ValueType::Object) | Ok(ValueType::Function) => {
+            // SAFETY: the type was just checked.
+            unsafe { data.cast::<Object>() }.ok().map(JsArgs)
+        }
+        _ => None,
+    }
+}
+
+pub fn given(v: Value) -> Given {
+    match v {
+        Value::Undefined | Value::Null => Given::Missing,
+        Value::Str(s) => Given::Str(s),
+        Value::Bool(_) => Given::Other("boolean"),
+        Value::Number(_) => Given::Other("number"),
+        Value::BigInt { .. } => Given::Other("bigint"),
+        Value::Other(kind) => Given::Other(kind),
+    }
+}

@@ -1,0 +1,274 @@
+//! One channel per client; per call: headers, deadline, the retry loop, cancellation.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tonic::metadata::AsciiMetadataValue;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::Code;
+
+use crate::config::{Settings, TlsSettings};
+use crate::error::CallError;
+use crate::headers;
+use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
+use crate::retry;
+
+pub type Client = MilvusServiceClient<Channel>;
+
+/// How a call ended when it did not produce a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    Grpc(CallError),
+    /// The caller's AbortSignal fired.
+    Aborted,
+    /// `closeConnection()` came first.
+    Closed,
+}
+
+/// A reply, or the official client's `{}` for a server without the method (UNIMPLEMENTED).
+pub enum Reply<T> {
+    Message(T),
+    Unimplemented,
+}
+
+/// What one call needs besides its request message.
+pub struct Call {
+    pub method: &'static str,
+    pub timeout: Duration,
+    pub request_id: Option<AsciiMetadataValue>,
+    /// Flips to `true` when the caller aborts.
+    pub cancel: Option<watch::Receiver<bool>>,
+}
+
+pub struct Transport {
+    pub settings: Settings,
+    client: Client,
+    authorization: Option<AsciiMetadataValue>,
+    database: RwLock<AsciiMetadataValue>,
+    identifier: RwLock<Option<AsciiMetadataValue>>,
+    closed: AtomicBool,
+    pub log: bool,
+}
+
+impl Transport {
+    /// Builds the (lazy) channel; must run inside a tokio runtime context.
+    pub fn new(settings: Settings, log: bool) -> Result<Transport, String> {
+        let scheme = if settings.tls.is_some() { "https" } else { "http" };
+        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{}", settings.authority))
+            .map_err(|e| format!("The `address` option is not usable: {e}"))?
+            .tcp_nodelay(true)
+            // Many calls in flight on one client must queue, not fail.
+            .buffer_size(64 * 1024)
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5));
+        if let Some(tls) = &settings.tls {
+            endpoint = tls_endpoint(endpoint, tls)?;
+        }
+        let channel = endpoint.connect_lazy();
+        let client = MilvusServiceClient::new(channel)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let header = |v: &str, what: &str| {
+            AsciiMetadataValue::try_from(v)
+                .map_err(|_| format!("The `{what}` option cannot be sent as a gRPC header."))
+        };
+        Ok(Transport {
+            authorization: settings
+                .authorization
+                .as_deref()
+                .map(|a| header(a, "token"))
+                .transpose()?,
+            database: RwLock::new(header(&settings.database, "database")?),
+            identifier: RwLock::new(None),
+            closed: AtomicBool::new(false),
+            client,
+            settings,
+            log,
+        })
+    }
+
+    /// `use({ db_name })`: the `dbname` header of later calls.
+    pub fn use_database(&self, db: &str) -> Result<(), String> {
+        let v = AsciiMetadataValue::try_from(db)
+            .map_err(|_| "The `db_name` property must be printable ASCII.".to_string())?;
+        *self.database.write().unwrap_or_else(|e| e.into_inner()) = v;
+        Ok(())
+    }
+
+    /// The handshake's `identifier`, sent on every later call.
+    pub fn set_identifier(&self, id: i64) {
+        let v = AsciiMetadataValue::try_from(id.to_string()).ok();
+        *self.identifier.write().unwrap_or_else(|e| e.into_inner()) = v;
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    fn request<Req>(&self, call: &Call, message: Req) -> tonic::Request<Req> {
+        let mut request = tonic::Request::new(message);
+        // Sent as `grpc-timeout`; the deadline itself is enforced in `unary`.
+        request.set_timeout(call.timeout);
+        let md = request.metadata_mut();
+        if let Some(auth) = &self.authorization {
+            md.insert(headers::AUTHORIZATION, auth.clone());
+        }
+        let db = self.database.read().unwrap_or_else(|e| e.into_inner()).clone();
+        md.insert(headers::DATABASE, db);
+        if let Some(id) = self
+            .identifier
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            md.insert(headers::IDENTIFIER, id);
+        }
+        if let Ok(now) = AsciiMetadataValue::try_from(headers::unix_millis()) {
+            md.insert(headers::UNIXMSEC, now);
+        }
+        if let Some(id) = &call.request_id {
+            md.insert(headers::REQUEST_ID, id.clone());
+        }
+        request
+    }
+
+    /// One unary RPC with the official retry policy. Each attempt gets a fresh deadline
+    /// that also covers connecting; a Milvus error status is a reply, never retried.
+    pub async fn unary<Req, Resp, F, Fut>(
+        &self,
+        call: Call,
+        message: Req,
+        rpc: F,
+    ) -> Result<Reply<Resp>, Failure>
+    where
+        Req: Clone,
+        F: Fn(Client, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        let mut cancel = call.cancel.clone();
+        let attempts = self.attempts(&call, message, rpc);
+        match cancel.as_mut() {
+            None => attempts.await,
+            Some(rx) => {
+                tokio::select! {
+                    biased;
+                    _ = rx.wait_for(|aborted| *aborted) => Err(Failure::Aborted),
+                    result = attempts => result,
+                }
+            }
+        }
+    }
+
+    async fn attempts<Req, Resp, F, Fut>(
+        &self,
+        call: &Call,
+        message: Req,
+        rpc: F,
+    ) -> Result<Reply<Resp>, Failure>
+    where
+        Req: Clone,
+        F: Fn(Client, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        let started = Instant::now();
+        let mut retries = 0u32;
+        loop {
+            if self.is_closed() {
+                return Err(Failure::Closed);
+            }
+            let attempt_started = Instant::now();
+            let request = self.request(call, message.clone());
+            let outcome = tokio::time::timeout(call.timeout, rpc(self.client.clone(), request)).await;
+            let mut error = match outcome {
+                Ok(Ok(reply)) => {
+                    self.log_attempt(call, retries, 0, attempt_started);
+                    return Ok(Reply::Message(reply.into_inner()));
+                }
+                Ok(Err(status)) if status.code() == Code::Unimplemented => {
+                    self.log_attempt(call, retries, 12, attempt_started);
+                    return Ok(Reply::Unimplemented);
+                }
+                Ok(Err(status)) => local_deadline_guard(CallError::from_status(&status), call),
+                Err(_elapsed) => deadline_exceeded(call),
+            };
+            self.log_attempt(call, retries, error.code, attempt_started);
+            let retryable = retry::is_retryable(Code::from_i32(error.code));
+            if retryable && retries < self.settings.max_retries {
+                retries += 1;
+                tokio::time::sleep(retry::backoff(retries, self.settings.retry_delay)).await;
+                continue;
+            }
+            if retryable && retries > 0 {
+                error
+                    .details
+                    .push_str(&retry::retried_suffix(retries, started.elapsed()));
+            }
+            return Err(Failure::Grpc(error));
+        }
+    }
+
+    fn log_attempt(&self, call: &Call, retry: u32, code: i32, started: Instant) {
+        if self.log {
+            eprintln!(
+                "[milvus-native] {} attempt={} code={} {}ms",
+                call.method,
+                retry + 1,
+                code,
+                started.elapsed().as_millis()
+            );
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+}
+
+fn deadline_exceeded(call: &Call) -> CallError {
+    CallError::new(
+        Code::DeadlineExceeded,
+        format!(
+            "Deadline exceeded after {:.3}s",
+            call.timeout.as_secs_f64()
+        ),
+    )
+}
+
+/// tonic's own per-request timer (driven by the `grpc-timeout` header we send) reports an
+/// expired deadline as CANCELLED "Timeout expired"; a local deadline must read as
+/// DEADLINE_EXCEEDED, as grpc-js reports it.
+fn local_deadline_guard(error: CallError, call: &Call) -> CallError {
+    if error.code == Code::Cancelled as i32 && error.details.starts_with("Timeout expired") {
+        deadline_exceeded(call)
+    } else {
+        error
+    }
+}
+
+fn tls_endpoint(endpoint: Endpoint, tls: &TlsSettings) -> Result<Endpoint, String> {
+    let mut config = ClientTlsConfig::new();
+    if let Some(name) = &tls.server_name {
+        config = config.domain_name(name.clone());
+    }
+    if let Some((chain, key)) = &tls.identity {
+        config = config.identity(Identity::from_pem(chain, key));
+    }
+    let bad = |e: tonic::transport::Error| format!("The `tls` options are not usable: {e}");
+    if tls.skip_cert_check {
+        return endpoint
+            .tls_config_with_verifier(config, crate::tls::accept_any_server())
+            .map_err(bad);
+    }
+    config = match &tls.ca_pem {
+        Some(ca) => config.ca_certificate(Certificate::from_pem(ca)),
+        None => config.with_webpki_roots(),
+    };
+    endpoint.tls_config(config).map_err(bad)
+}
