@@ -1,1 +1,177 @@
-fn main() {}
+//! milvus-sim-load: a lean tonic client hammering GetRestoreSnapshotState — the simulator's
+//! load test and the benchmark's "raw tonic floor". One Channel, cloned per task.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use clap::Parser;
+use milvus_sim::pb::milvus::milvus_service_client::MilvusServiceClient;
+use milvus_sim::pb::milvus::GetRestoreSnapshotStateRequest;
+use tonic::metadata::MetadataValue;
+use tonic::transport::{Channel, Endpoint};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "milvus-sim-load",
+    about = "Measure GetRestoreSnapshotState calls/s and latency"
+)]
+struct Args {
+    /// host:port of the server.
+    #[arg(long)]
+    address: String,
+    /// Job id to query.
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
+    job_id: i64,
+    /// Calls in flight (one task each).
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+    /// Duration of the timed run.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Instead of a timed run: this many calls, one at a time.
+    #[arg(long)]
+    sequential_calls: Option<u64>,
+    /// Runtime threads; 1 = a current-thread runtime.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Send `authorization: base64(USER:PASSWORD)`.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    token: Option<String>,
+}
+
+type Client = MilvusServiceClient<Channel>;
+
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    errors: u64,
+    status_errors: u64,
+}
+
+async fn one_call(
+    client: &mut Client,
+    args: &Args,
+    auth: &Option<MetadataValue<tonic::metadata::Ascii>>,
+    tally: &mut Tally,
+) {
+    let mut request = tonic::Request::new(GetRestoreSnapshotStateRequest {
+        job_id: args.job_id,
+    });
+    if let Some(auth) = auth {
+        request.metadata_mut().insert("authorization", auth.clone());
+    }
+    let start = Instant::now();
+    let result = client.get_restore_snapshot_state(request).await;
+    tally
+        .latencies_us
+        .push(start.elapsed().as_micros().min(u32::MAX as u128) as u32);
+    match result {
+        Err(_) => tally.errors += 1,
+        Ok(reply) => {
+            if reply.get_ref().status.as_ref().is_some_and(|s| s.code != 0) {
+                tally.status_errors += 1;
+            }
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    let channel = Endpoint::from_shared(format!("http://{}", args.address))?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let client = MilvusServiceClient::new(channel);
+    let auth = match &args.token {
+        Some(t) => Some(
+            base64::engine::general_purpose::STANDARD
+                .encode(t)
+                .parse::<MetadataValue<_>>()?,
+        ),
+        None => None,
+    };
+    // Warm up the connection outside the measurement.
+    one_call(&mut client.clone(), &args, &auth, &mut Tally::default()).await;
+
+    let args = std::sync::Arc::new(args);
+    let auth = std::sync::Arc::new(auth);
+    let started = Instant::now();
+    let (mode, concurrency, tallies) = if let Some(n) = args.sequential_calls {
+        let mut tally = Tally::default();
+        let mut c = client.clone();
+        for _ in 0..n {
+            one_call(&mut c, &args, &auth, &mut tally).await;
+        }
+        ("sequential", 1, vec![tally])
+    } else {
+        let deadline = started + Duration::from_secs_f64(args.seconds);
+        let tasks: Vec<_> = (0..args.concurrency.max(1))
+            .map(|_| {
+                let (mut c, args, auth) = (client.clone(), args.clone(), auth.clone());
+                tokio::spawn(async move {
+                    let mut tally = Tally::default();
+                    while Instant::now() < deadline {
+                        one_call(&mut c, &args, &auth, &mut tally).await;
+                    }
+                    tally
+                })
+            })
+            .collect();
+        let mut tallies = Vec::new();
+        for t in tasks {
+            tallies.push(t.await?);
+        }
+        ("timed", args.concurrency.max(1), tallies)
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut all: Vec<u32> = tallies
+        .iter()
+        .flat_map(|t| t.latencies_us.iter().copied())
+        .collect();
+    all.sort_unstable();
+    let pct = |p: f64| -> u32 {
+        if all.is_empty() {
+            0
+        } else {
+            all[((all.len() - 1) as f64 * p).round() as usize]
+        }
+    };
+    let calls = all.len() as u64;
+    Ok(serde_json::json!({
+        "mode": mode,
+        "concurrency": concurrency,
+        "threads": args.threads,
+        "seconds": (elapsed * 1000.0).round() / 1000.0,
+        "calls": calls,
+        "calls_per_sec": (calls as f64 / elapsed).round(),
+        "p50_us": pct(0.50),
+        "p99_us": pct(0.99),
+        "max_us": all.last().copied().unwrap_or(0),
+        "errors": tallies.iter().map(|t| t.errors).sum::<u64>(),
+        "status_errors": tallies.iter().map(|t| t.status_errors).sum::<u64>(),
+    }))
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+    }
+    .expect("tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(report) => {
+            println!("{report}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("milvus-sim-load: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
