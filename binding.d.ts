@@ -26,6 +26,11 @@ export declare class NativeClient {
   listRestoreSnapshotJobs(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
   pinSnapshotData(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
   unpinSnapshotData(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
+  /**
+   * Polls until the restore job ends: resolves with the final info's JSON; a failure of
+   * kind `restore_failed`, `restore_status` or `restore_timeout` carries the last reply.
+   */
+  waitForRestoreSnapshot(data: unknown, abortId: number | undefined | null, onProgress: ((info: string) => void) | undefined | null): Promise<string | NativeFailure>
   getVersion(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
   checkHealth(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
 }
@@ -62,6 +67,8 @@ export interface NativeFailure {
   details?: string
   message?: string
   metadata?: Record<string, string>
+  /** waitForRestoreSnapshot: the last GetRestoreSnapshotState reply (JSON), if any. */
+  reply?: string
 }
 
 /** TLS options, as `ClientConfig.tls`. */

@@ -60,6 +60,8 @@ function closedError() {
 }
 
 function unimplementedError(method) {
+  if (method === 'waitForRestoreSnapshot') method = 'GetRestoreSnapshotState'
+  else method = method[0].toUpperCase() + method.slice(1)
   const e = new Error(
     `12 UNIMPLEMENTED: ${method} requires Milvus 3.0 or later; this server does not implement it.`
   )
@@ -69,9 +71,45 @@ function unimplementedError(method) {
   return e
 }
 
-function settle(out, method, signal) {
+/** Rejection of `waitForRestoreSnapshot` when the job failed, was not found, or ran out of time. */
+class RestoreSnapshotError extends Error {
+  constructor(message, code, reply) {
+    super(message)
+    this.name = 'RestoreSnapshotError'
+    this.code = code
+    this.status = reply ? reply.status : null
+    this.info = reply ? reply.info : null
+  }
+}
+
+function restoreError(out, data) {
+  const reply = out.reply ? JSON.parse(out.reply) : null
+  const job = String(data.job_id)
+  const info = reply && reply.info
+  switch (out.kind) {
+    case 'restore_failed':
+      return new RestoreSnapshotError(`Restore job ${job} failed: ${info.reason || 'no reason given'}`, 'RESTORE_FAILED', reply)
+    case 'restore_status':
+      return new RestoreSnapshotError(
+        `Restore job ${job}: ${reply.status.reason} (Milvus status code ${reply.status.code})`,
+        'RESTORE_STATUS',
+        reply
+      )
+    default: {
+      const last = info ? ` (last state ${info.state}, progress ${info.progress}%)` : ''
+      const limit = data.timeout === undefined || data.timeout === null ? 600000 : data.timeout
+      return new RestoreSnapshotError(`Restore job ${job} did not finish within ${limit} ms${last}`, 'RESTORE_TIMEOUT', reply)
+    }
+  }
+}
+
+function settle(out, method, signal, data) {
   if (typeof out === 'string') return JSON.parse(out)
   switch (out.kind) {
+    case 'restore_failed':
+    case 'restore_status':
+    case 'restore_timeout':
+      throw restoreError(out, data)
     case 'grpc':
       throw serviceError(out)
     case 'abort':
@@ -209,16 +247,16 @@ class MilvusClient {
     return this._connect
   }
 
-  _call(method, data) {
+  _call(method, data, extra) {
     const signal = data !== null && typeof data === 'object' ? data.signal : undefined
     if (signal === undefined || signal === null) {
       let p
       try {
-        p = this._native[method](data)
+        p = this._native[method](data, undefined, extra)
       } catch (e) {
         return Promise.reject(validationError(e))
       }
-      return p.then((out) => settle(out, method))
+      return p.then((out) => settle(out, method, undefined, data))
     }
     if (!isAbortSignal(signal)) {
       return Promise.reject(new TypeError('The `signal` property must be an AbortSignal.'))
@@ -228,7 +266,7 @@ class MilvusClient {
     if (nextAbortId > 0xfffffff0) nextAbortId = 1
     let p
     try {
-      p = this._native[method](data, id)
+      p = this._native[method](data, id, extra)
     } catch (e) {
       return Promise.reject(validationError(e))
     }
@@ -236,7 +274,7 @@ class MilvusClient {
     signal.addEventListener('abort', onAbort, { once: true })
     return p.then((out) => {
       signal.removeEventListener('abort', onAbort)
-      return settle(out, method, signal)
+      return settle(out, method, signal, data)
     })
   }
 
@@ -276,6 +314,28 @@ class MilvusClient {
     return this._call('unpinSnapshotData', data)
   }
 
+  /**
+   * Polls getRestoreSnapshotState (in Rust) until the job completes; resolves with its final
+   * info. Rejects with a RestoreSnapshotError on Failed, on a Milvus error status and after
+   * `timeout` ms (default 600000); `interval` ms between polls (default 1000);
+   * `onProgress(info)` on each change of state or progress; `signal` aborts.
+   */
+  waitForRestoreSnapshot(data) {
+    const onProgress = data !== null && typeof data === 'object' ? data.onProgress : undefined
+    if (onProgress !== undefined && onProgress !== null && typeof onProgress !== 'function') {
+      return Promise.reject(new TypeError('The `onProgress` property must be a function.'))
+    }
+    // A throwing onProgress must not crash the process or end the wait.
+    const progress = onProgress
+      ? (json) => {
+          try {
+            onProgress(JSON.parse(json))
+          } catch {}
+        }
+      : undefined
+    return this._call('waitForRestoreSnapshot', data, progress)
+  }
+
   /** As the official client: waits for the handshake, then asks. */
   async getVersion(data) {
     await this.connectPromise
@@ -309,4 +369,4 @@ class MilvusClient {
   }
 }
 
-module.exports = { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError }
+module.exports = { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError, RestoreSnapshotError }

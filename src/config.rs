@@ -191,7 +191,11 @@ fn split_address(address: &str) -> Result<(String, bool), String> {
         .rsplit(':')
         .next()
         .is_some_and(|p| p.parse::<u16>().is_ok());
-    if !port_ok || authority.parse::<tonic::codegen::http::uri::Authority>().is_err() {
+    if !port_ok
+        || authority
+            .parse::<tonic::codegen::http::uri::Authority>()
+            .is_err()
+    {
         return Err(format!(
             "The `address` option {address:?} is not a valid host:port."
         ));
@@ -218,9 +222,9 @@ fn read_pem(option: &str, input: &PemInput) -> Result<Option<Vec<u8>>, String> {
     }
     match &input.path {
         None => Ok(None),
-        Some(path) => std::fs::read(path).map(Some).map_err(|e| {
-            format!("The `tls.{option}Path` option {path:?} cannot be read: {e}.")
-        }),
+        Some(path) => std::fs::read(path)
+            .map(Some)
+            .map_err(|e| format!("The `tls.{option}Path` option {path:?} cannot be read: {e}.")),
     }
 }
 
@@ -238,7 +242,11 @@ fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSetti
     let ca_pem = read_pem("rootCert", &tls.root_cert)?;
     let key = read_pem("privateKey", &tls.private_key)?;
     let chain = read_pem("certChain", &tls.cert_chain)?;
-    for (name, pem) in [("rootCert", &ca_pem), ("privateKey", &key), ("certChain", &chain)] {
+    for (name, pem) in [
+        ("rootCert", &ca_pem),
+        ("privateKey", &key),
+        ("certChain", &chain),
+    ] {
         if let Some(pem) = pem {
             if !String::from_utf8_lossy(pem).contains("-----BEGIN ") {
                 return Err(format!(
@@ -256,9 +264,11 @@ fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSetti
                 .into())
         }
         (Some(_), None) => {
-            return Err("Mutual TLS needs `tls.privateKey` (or `tls.privateKeyPath`) \
+            return Err(
+                "Mutual TLS needs `tls.privateKey` (or `tls.privateKeyPath`) \
                         together with `tls.certChain`."
-                .into())
+                    .into(),
+            )
         }
     };
     let on = wants_tls || ca_pem.is_some() || identity.is_some() || tls.skip_cert_check;
@@ -284,11 +294,20 @@ mod tests {
     #[test]
     fn address_forms() {
         let s = Settings::from_raw(&raw("localhost:19530")).unwrap();
-        assert_eq!((s.authority.as_str(), s.tls.is_some()), ("localhost:19530", false));
+        assert_eq!(
+            (s.authority.as_str(), s.tls.is_some()),
+            ("localhost:19530", false)
+        );
         let s = Settings::from_raw(&raw("http://127.0.0.1:1")).unwrap();
-        assert_eq!((s.authority.as_str(), s.tls.is_some()), ("127.0.0.1:1", false));
+        assert_eq!(
+            (s.authority.as_str(), s.tls.is_some()),
+            ("127.0.0.1:1", false)
+        );
         let s = Settings::from_raw(&raw("https://in01.example.com:443/")).unwrap();
-        assert_eq!((s.authority.as_str(), s.tls.is_some()), ("in01.example.com:443", true));
+        assert_eq!(
+            (s.authority.as_str(), s.tls.is_some()),
+            ("in01.example.com:443", true)
+        );
         let s = Settings::from_raw(&raw("example.com")).unwrap();
         assert_eq!(s.authority, "example.com:443");
         let s = Settings::from_raw(&raw("[::1]:19530")).unwrap();
@@ -296,7 +315,14 @@ mod tests {
         let mut r = raw("localhost:19530");
         r.ssl = true;
         assert!(Settings::from_raw(&r).unwrap().tls.is_some());
-        for bad in ["", "   ", "http://", "a b:1", "host:port/path", "host:notaport"] {
+        for bad in [
+            "",
+            "   ",
+            "http://",
+            "a b:1",
+            "host:port/path",
+            "host:notaport",
+        ] {
             let e = Settings::from_raw(&raw(bad)).unwrap_err();
             assert!(e.contains("`address`"), "{bad:?}: {e}");
         }
@@ -308,9 +334,22 @@ mod tests {
         assert_eq!(parse_time_token("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse_time_token("1h").unwrap(), Duration::from_secs(3600));
         assert_eq!(parse_time_token("1d").unwrap(), Duration::from_secs(86400));
-        assert_eq!(parse_time_token("1w").unwrap(), Duration::from_secs(7 * 86400));
+        assert_eq!(
+            parse_time_token("1w").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
         assert_eq!(parse_time_token("0s").unwrap(), Duration::ZERO);
-        for bad in ["", "s", "10", "10x", "-1s", "1.5s", " 1s", "ss", "99999999999999999999s"] {
+        for bad in [
+            "",
+            "s",
+            "10",
+            "10x",
+            "-1s",
+            "1.5s",
+            " 1s",
+            "ss",
+            "99999999999999999999s",
+        ] {
             let e = parse_time_token(bad).unwrap_err();
             assert!(e.contains("`timeout`"), "{bad:?}: {e}");
         }
@@ -326,9 +365,18 @@ mod tests {
         let s = Settings::from_raw(&r).unwrap();
         assert_eq!(s.timeout, Duration::from_millis(250));
         assert_eq!(s.call_timeout(None).unwrap(), Duration::from_millis(250));
-        assert_eq!(s.call_timeout(Some(0.0)).unwrap(), Duration::from_millis(250));
-        assert_eq!(s.call_timeout(Some(40.0)).unwrap(), Duration::from_millis(40));
-        assert!(s.call_timeout(Some(-1.0)).unwrap_err().contains("`timeout`"));
+        assert_eq!(
+            s.call_timeout(Some(0.0)).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            s.call_timeout(Some(40.0)).unwrap(),
+            Duration::from_millis(40)
+        );
+        assert!(s
+            .call_timeout(Some(-1.0))
+            .unwrap_err()
+            .contains("`timeout`"));
         assert!(s.call_timeout(Some(f64::NAN)).is_err());
         // "0s" is no limit, which the official client sends as 24 hours.
         r.timeout = Some(TimeoutInput::Token("0s".into()));
@@ -342,11 +390,17 @@ mod tests {
     fn retries() {
         let mut r = raw("h:1");
         let s = Settings::from_raw(&r).unwrap();
-        assert_eq!((s.max_retries, s.retry_delay), (3, Duration::from_millis(10)));
+        assert_eq!(
+            (s.max_retries, s.retry_delay),
+            (3, Duration::from_millis(10))
+        );
         r.max_retries = Some(0.0);
         r.retry_delay = Some(1.0);
         let s = Settings::from_raw(&r).unwrap();
-        assert_eq!((s.max_retries, s.retry_delay), (0, Duration::from_millis(1)));
+        assert_eq!(
+            (s.max_retries, s.retry_delay),
+            (0, Duration::from_millis(1))
+        );
         for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY] {
             r.max_retries = Some(bad);
             assert!(Settings::from_raw(&r).unwrap_err().contains("`maxRetries`"));
@@ -366,7 +420,10 @@ mod tests {
         let root = Some("cm9vdDpNaWx2dXM=".to_string());
         assert_eq!(Settings::from_raw(&r).unwrap().authorization, root);
         r.token = Some("tok".into());
-        assert_eq!(Settings::from_raw(&r).unwrap().authorization.as_deref(), Some("dG9r"));
+        assert_eq!(
+            Settings::from_raw(&r).unwrap().authorization.as_deref(),
+            Some("dG9r")
+        );
         assert_eq!(Settings::from_raw(&r).unwrap().database, "default");
         r.database = Some("books".into());
         assert_eq!(Settings::from_raw(&r).unwrap().database, "books");
@@ -387,7 +444,9 @@ mod tests {
             },
             ..Default::default()
         });
-        assert!(Settings::from_raw(&r).unwrap_err().contains("`tls.rootCertPath`"));
+        assert!(Settings::from_raw(&r)
+            .unwrap_err()
+            .contains("`tls.rootCertPath`"));
         r.tls = Some(RawTls {
             root_cert: PemInput {
                 inline: Some(b"not a pem".to_vec()),

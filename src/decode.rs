@@ -12,10 +12,10 @@ use std::fmt::Write;
 
 use crate::proto::common::{ErrorCode, Status};
 use crate::proto::milvus::{
-    CheckHealthResponse, ConnectResponse, DescribeSnapshotResponse, GetRestoreSnapshotStateResponse,
-    GetVersionResponse, ListRestoreSnapshotJobsResponse, ListSnapshotsResponse,
-    PinSnapshotDataResponse, QuotaState, RestoreSnapshotInfo, RestoreSnapshotResponse,
-    RestoreSnapshotState,
+    CheckHealthResponse, ConnectResponse, DescribeSnapshotResponse,
+    GetRestoreSnapshotStateResponse, GetVersionResponse, ListRestoreSnapshotJobsResponse,
+    ListSnapshotsResponse, PinSnapshotDataResponse, QuotaState, RestoreSnapshotInfo,
+    RestoreSnapshotResponse, RestoreSnapshotState,
 };
 
 /// Builds one JSON object; commas are handled by the writer.
@@ -364,7 +364,9 @@ mod tests {
             r#"{"status":{"extra_info":{"is_input_error":"true"},"error_code":"UnexpectedError","reason":"restore \"job\"\n\\ 失败 \u0001","code":2101,"retriable":true,"detail":"d"}"#
         ), "{json}");
         assert!(json.contains(r#""job_id":"-9223372036854775808""#));
-        assert!(json.contains(r#""start_time":"18446744073709551615","time_cost":"18446744073709551615"}}"#));
+        assert!(json.contains(
+            r#""start_time":"18446744073709551615","time_cost":"18446744073709551615"}}"#
+        ));
     }
 
     #[test]
@@ -383,7 +385,10 @@ mod tests {
             r#"{"partition_names":[],"status":null,"name":"","description":"","collection_name":"","create_ts":"42","s3_location":""}"#
         );
         let r = ListRestoreSnapshotJobsResponse::default();
-        assert_eq!(list_restore_snapshot_jobs(&r), r#"{"jobs":[],"status":null}"#);
+        assert_eq!(
+            list_restore_snapshot_jobs(&r),
+            r#"{"jobs":[],"status":null}"#
+        );
         let r = CheckHealthResponse {
             quota_states: vec![2, 77],
             is_healthy: true,
@@ -406,7 +411,13 @@ mod tests {
             identifier: 7,
         };
         let json = connect(&r);
-        assert!(json.contains(r#""server_info":{"reserved":{},"build_tags":"","#), "{json}");
-        assert!(json.ends_with(r#""deploy_mode":"STANDALONE"},"identifier":"7"}"#), "{json}");
+        assert!(
+            json.contains(r#""server_info":{"reserved":{},"build_tags":"","#),
+            "{json}"
+        );
+        assert!(
+            json.ends_with(r#""deploy_mode":"STANDALONE"},"identifier":"7"}"#),
+            "{json}"
+        );
     }
 }

@@ -46,9 +46,10 @@ impl CallError {
                 tonic::metadata::KeyAndValueRef::Ascii(k, v) => {
                     Some((k.to_string(), v.to_str().ok()?.to_string()))
                 }
-                tonic::metadata::KeyAndValueRef::Binary(k, v) => {
-                    Some((k.to_string(), String::from_utf8_lossy(v.as_encoded_bytes()).into()))
-                }
+                tonic::metadata::KeyAndValueRef::Binary(k, v) => Some((
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_encoded_bytes()).into(),
+                )),
             })
             .collect();
         CallError {
@@ -107,6 +108,9 @@ mod tests {
         let e = CallError::from_status(&status);
         assert_eq!(e.code, 7);
         assert_eq!(e.details, "no");
-        assert_eq!(e.metadata, vec![("x-why".to_string(), "because".to_string())]);
+        assert_eq!(
+            e.metadata,
+            vec![("x-why".to_string(), "because".to_string())]
+        );
     }
 }

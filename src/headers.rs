@@ -69,16 +69,25 @@ mod tests {
     #[test]
     fn unsendable_ids_are_rejected_by_name() {
         let e = request_id(Given::Other("number"), s("b")).unwrap_err();
-        assert!(e.contains("`client_request_id`") && e.contains("number"), "{e}");
+        assert!(
+            e.contains("`client_request_id`") && e.contains("number"),
+            "{e}"
+        );
         let e = request_id(Given::Missing, s("naïve")).unwrap_err();
-        assert!(e.contains("'client-request-id'") && e.contains("ASCII"), "{e}");
+        assert!(
+            e.contains("'client-request-id'") && e.contains("ASCII"),
+            "{e}"
+        );
         assert!(request_id(s("line\nbreak"), Given::Missing).is_err());
     }
 
     #[test]
     fn unix_millis_is_now() {
         let ms: u128 = unix_millis().parse().unwrap();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
         assert!(now - ms < 5_000);
     }
 }

@@ -12,7 +12,10 @@ pub enum Int64Input {
     Str(String),
     /// A bigint, already reduced to i128 by the caller; `lossless == false` means it did not
     /// even fit in 128 bits.
-    BigInt { value: i128, lossless: bool },
+    BigInt {
+        value: i128,
+        lossless: bool,
+    },
     Null,
     /// Anything else (object, array, boolean, function, symbol): its `typeof` name.
     Other(&'static str),
@@ -76,7 +79,11 @@ fn describe_str(s: &str) -> String {
         format!("the string {s:?}")
     } else {
         let head: String = s.chars().take(MAX).collect();
-        format!("the string {:?}... ({} characters)", head, s.chars().count())
+        format!(
+            "the string {:?}... ({} characters)",
+            head,
+            s.chars().count()
+        )
     }
 }
 
@@ -100,7 +107,10 @@ mod tests {
         assert_eq!(ok(Int64Input::Str("9223372036854775807".into())), i64::MAX);
         assert_eq!(ok(Int64Input::Str("-9223372036854775808".into())), i64::MIN);
         assert_eq!(ok(Int64Input::Str("007".into())), 7);
-        let big = |v: i128| Int64Input::BigInt { value: v, lossless: true };
+        let big = |v: i128| Int64Input::BigInt {
+            value: v,
+            lossless: true,
+        };
         assert_eq!(ok(big(i64::MAX as i128)), i64::MAX);
         assert_eq!(ok(big(i64::MIN as i128)), i64::MIN);
     }
@@ -120,13 +130,22 @@ mod tests {
             Int64Input::Str("0x10".into()),
             Int64Input::Str("-".into()),
             Int64Input::Str("9223372036854775808".into()),
-            Int64Input::BigInt { value: i64::MAX as i128 + 1, lossless: true },
-            Int64Input::BigInt { value: 0, lossless: false },
+            Int64Input::BigInt {
+                value: i64::MAX as i128 + 1,
+                lossless: true,
+            },
+            Int64Input::BigInt {
+                value: 0,
+                lossless: false,
+            },
             Int64Input::Null,
             Int64Input::Other("object"),
         ] {
             let msg = err(bad.clone());
-            assert!(msg.starts_with("The `job_id` property must be an int64"), "{bad:?}: {msg}");
+            assert!(
+                msg.starts_with("The `job_id` property must be an int64"),
+                "{bad:?}: {msg}"
+            );
         }
     }
 

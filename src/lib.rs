@@ -12,6 +12,7 @@ pub mod retry;
 pub mod snapshot;
 pub mod tls;
 pub mod transport;
+pub mod wait;
 
 #[cfg(feature = "napi")]
 mod js;

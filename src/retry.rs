@@ -36,8 +36,13 @@ mod tests {
 
     #[test]
     fn retries_transient_codes_only() {
-        for code in [Code::Unavailable, Code::Internal, Code::Unknown, Code::Cancelled, Code::Aborted]
-        {
+        for code in [
+            Code::Unavailable,
+            Code::Internal,
+            Code::Unknown,
+            Code::Cancelled,
+            Code::Aborted,
+        ] {
             assert!(is_retryable(code), "{code:?}");
         }
         for code in [

@@ -20,7 +20,10 @@ pub enum Value {
     Bool(bool),
     Number(f64),
     Str(String),
-    BigInt { value: i128, lossless: bool },
+    BigInt {
+        value: i128,
+        lossless: bool,
+    },
     /// object, array, function, symbol: the `typeof`-like name.
     Other(&'static str),
 }
@@ -240,9 +243,18 @@ mod tests {
         assert_eq!(e, "The `job_id` property is missing.");
         let r = get_restore_snapshot_state(Some(&obj(&[("job_id", s("4471"))]))).unwrap();
         assert_eq!(r.job_id, 4471);
-        for bad in [Value::Null, s(""), s("abc"), Value::Number(1.5), Value::Other("object")] {
+        for bad in [
+            Value::Null,
+            s(""),
+            s("abc"),
+            Value::Number(1.5),
+            Value::Other("object"),
+        ] {
             let e = get_restore_snapshot_state(Some(&obj(&[("job_id", bad)]))).unwrap_err();
-            assert!(e.starts_with("The `job_id` property must be an int64"), "{e}");
+            assert!(
+                e.starts_with("The `job_id` property must be an int64"),
+                "{e}"
+            );
         }
     }
 
@@ -282,17 +294,33 @@ mod tests {
         ])))
         .unwrap();
         assert_eq!(
-            (r.name.as_str(), r.db_name.as_str(), r.collection_name.as_str()),
+            (
+                r.name.as_str(),
+                r.db_name.as_str(),
+                r.collection_name.as_str()
+            ),
             ("snap", "db1", "books")
         );
-        assert_eq!((r.target_db_name.as_str(), r.target_collection_name.as_str()), ("db2", "books2"));
+        assert_eq!(
+            (r.target_db_name.as_str(), r.target_collection_name.as_str()),
+            ("db2", "books2")
+        );
         let r = create_snapshot(Some(&obj(&[
             ("collection_name", s("c")),
             ("snapshot_name", s("n")),
-            ("compaction_protection_seconds", Value::BigInt { value: 60, lossless: true }),
+            (
+                "compaction_protection_seconds",
+                Value::BigInt {
+                    value: 60,
+                    lossless: true,
+                },
+            ),
         ])))
         .unwrap();
-        assert_eq!((r.name.as_str(), r.compaction_protection_seconds), ("n", 60));
+        assert_eq!(
+            (r.name.as_str(), r.compaction_protection_seconds),
+            ("n", 60)
+        );
         let r = pin_snapshot_data(Some(&obj(&[
             ("collection_name", s("c")),
             ("snapshot_name", s("n")),
@@ -307,7 +335,10 @@ mod tests {
     #[test]
     fn wrong_types_are_named() {
         let e = list_snapshots(Some(&obj(&[("collection_name", Value::Number(5.0))]))).unwrap_err();
-        assert_eq!(e, "The `collection_name` property must be a string; got a value of type number.");
+        assert_eq!(
+            e,
+            "The `collection_name` property must be a string; got a value of type number."
+        );
         let e = list_snapshots(Some(&obj(&[
             ("collection_name", s("c")),
             ("db_name", Value::Other("object")),

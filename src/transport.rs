@@ -56,7 +56,11 @@ pub struct Transport {
 impl Transport {
     /// Builds the (lazy) channel; must run inside a tokio runtime context.
     pub fn new(settings: Settings, log: bool) -> Result<Transport, String> {
-        let scheme = if settings.tls.is_some() { "https" } else { "http" };
+        let scheme = if settings.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let mut endpoint = Endpoint::from_shared(format!("{scheme}://{}", settings.authority))
             .map_err(|e| format!("The `address` option is not usable: {e}"))?
             .tcp_nodelay(true)
@@ -120,7 +124,11 @@ impl Transport {
         if let Some(auth) = &self.authorization {
             md.insert(headers::AUTHORIZATION, auth.clone());
         }
-        let db = self.database.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let db = self
+            .database
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         md.insert(headers::DATABASE, db);
         if let Some(id) = self
             .identifier
@@ -185,7 +193,8 @@ impl Transport {
             }
             let attempt_started = Instant::now();
             let request = self.request(call, message.clone());
-            let outcome = tokio::time::timeout(call.timeout, rpc(self.client.clone(), request)).await;
+            let outcome =
+                tokio::time::timeout(call.timeout, rpc(self.client.clone(), request)).await;
             let mut error = match outcome {
                 Ok(Ok(reply)) => {
                     self.log_attempt(call, retries, 0, attempt_started);
@@ -234,10 +243,7 @@ impl Transport {
 fn deadline_exceeded(call: &Call) -> CallError {
     CallError::new(
         Code::DeadlineExceeded,
-        format!(
-            "Deadline exceeded after {:.3}s",
-            call.timeout.as_secs_f64()
-        ),
+        format!("Deadline exceeded after {:.3}s", call.timeout.as_secs_f64()),
     )
 }
 

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::{Buffer, Either, PromiseRaw, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use tokio::sync::watch;
@@ -21,6 +22,10 @@ use crate::proto::common::ClientInfo;
 use crate::proto::milvus::{CheckHealthRequest, ConnectRequest, GetVersionRequest};
 use crate::snapshot::{self, Args, Value};
 use crate::transport::{Call, Client, Failure, Reply, Transport};
+use crate::wait::{self, WaitEnd, WaitRequest};
+
+/// `onProgress`, called with the info's JSON; weak, since the pending wait keeps Node alive.
+type ProgressFn = ThreadsafeFunction<String, (), String, Status, false, true>;
 
 /// TLS options, as `ClientConfig.tls`.
 #[napi(object)]
@@ -69,6 +74,8 @@ pub struct NativeFailure {
     pub details: Option<String>,
     pub message: Option<String>,
     pub metadata: Option<HashMap<String, String>>,
+    /// waitForRestoreSnapshot: the last GetRestoreSnapshotState reply (JSON), if any.
+    pub reply: Option<String>,
 }
 
 type Outcome = Either<String, NativeFailure>;
@@ -120,6 +127,17 @@ fn bare(kind: &str) -> NativeFailure {
         details: None,
         message: None,
         metadata: None,
+        reply: None,
+    }
+}
+
+fn with_reply(
+    kind: &str,
+    reply: Option<&crate::proto::milvus::GetRestoreSnapshotStateResponse>,
+) -> NativeFailure {
+    NativeFailure {
+        reply: reply.map(decode::get_restore_snapshot_state),
+        ..bare(kind)
     }
 }
 
@@ -130,11 +148,16 @@ fn grpc_failure(e: CallError) -> NativeFailure {
         message: Some(e.message()),
         metadata: Some(e.metadata.into_iter().collect()),
         details: Some(e.details),
+        reply: None,
     }
 }
 
 impl Inner {
-    fn settle<T>(&self, result: std::result::Result<Reply<T>, Failure>, decode: fn(&T) -> String) -> Outcome {
+    fn settle<T>(
+        &self,
+        result: std::result::Result<Reply<T>, Failure>,
+        decode: fn(&T) -> String,
+    ) -> Outcome {
         match result {
             Ok(Reply::Message(m)) => Either::A(decode(&m)),
             Ok(Reply::Unimplemented) if self.require_milvus3 => Either::B(bare("unimplemented")),
@@ -172,10 +195,9 @@ impl NativeClient {
         };
         let settings = Settings::from_raw(&raw).map_err(invalid)?;
         let debug = config.debug.unwrap_or(false);
-        let transport = napi::bindgen_prelude::within_runtime_if_available(|| {
-            Transport::new(settings, debug)
-        })
-        .map_err(invalid)?;
+        let transport =
+            napi::bindgen_prelude::within_runtime_if_available(|| Transport::new(settings, debug))
+                .map_err(invalid)?;
         let (tx, rx) = watch::channel(Arc::new(Handshake::Pending));
         let inner = Arc::new(Inner {
             transport,
@@ -225,7 +247,12 @@ impl NativeClient {
     /// Fires the abort of the call started with `abortId`.
     #[napi]
     pub fn abort(&self, abort_id: u32) {
-        let sender = self.inner.aborts.lock().unwrap_or_else(|e| e.into_inner()).remove(&abort_id);
+        let sender = self
+            .inner
+            .aborts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&abort_id);
         if let Some(tx) = sender {
             let _ = tx.send(true);
         }
@@ -411,6 +438,85 @@ impl NativeClient {
         )
     }
 
+    /// Polls until the restore job ends: resolves with the final info's JSON; a failure of
+    /// kind `restore_failed`, `restore_status` or `restore_timeout` carries the last reply.
+    #[napi(
+        ts_args_type = "data: unknown, abortId: number | undefined | null, onProgress: ((info: string) => void) | undefined | null",
+        ts_return_type = "Promise<string | NativeFailure>"
+    )]
+    pub fn wait_for_restore_snapshot<'env>(
+        &self,
+        env: &'env Env,
+        data: Option<Unknown<'env>>,
+        abort_id: Option<u32>,
+        on_progress: Option<ProgressFn>,
+    ) -> Result<PromiseRaw<'env, Outcome>> {
+        let args = request_object(data);
+        let args_ref = args.as_ref().map(|a| a as &dyn Args);
+        let job_id = snapshot::get_restore_snapshot_state(args_ref)
+            .map_err(invalid)?
+            .job_id;
+        let ms = |key: &str, default: std::time::Duration, min: f64| {
+            match args.as_ref().map_or(Value::Undefined, |a| a.get(key)) {
+                Value::Undefined | Value::Null => Ok(default),
+                Value::Number(n) if n.is_finite() && n >= min => {
+                    Ok(std::time::Duration::from_micros((n * 1000.0) as u64))
+                }
+                other => Err(invalid(format!(
+                    "The `{key}` property must be a number of milliseconds (at least {min}); got {other:?}."
+                ))),
+            }
+        };
+        let timeout = ms("timeout", wait::DEFAULT_TIMEOUT, 0.0)?;
+        let interval = ms("interval", wait::DEFAULT_INTERVAL, 1.0)?;
+        let call = self.call("GetRestoreSnapshotState", None, abort_id)?;
+        let inner = self.inner.clone();
+        env.spawn_future(async move {
+            let request = WaitRequest {
+                job_id,
+                timeout,
+                interval,
+                call_timeout: inner
+                    .transport
+                    .settings
+                    .call_timeout(None)
+                    .unwrap_or(timeout),
+                cancel: call.cancel,
+            };
+            let end = wait::wait(&inner.transport, request, |info| {
+                if let Some(f) = &on_progress {
+                    let mut json = String::new();
+                    decode::restore_info(&mut json, info);
+                    f.call(json, ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            })
+            .await;
+            if let Some(id) = abort_id {
+                inner
+                    .aborts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+            }
+            Ok(match end {
+                WaitEnd::Completed(reply) => {
+                    let mut json = String::new();
+                    decode::restore_info(
+                        &mut json,
+                        reply.info.as_ref().expect("completed has info"),
+                    );
+                    Either::A(json)
+                }
+                WaitEnd::Failed(r) => Either::B(with_reply("restore_failed", Some(&r))),
+                WaitEnd::Status(r) => Either::B(with_reply("restore_status", Some(&r))),
+                WaitEnd::TimedOut(r) => Either::B(with_reply("restore_timeout", r.as_ref())),
+                WaitEnd::Unimplemented if inner.require_milvus3 => Either::B(bare("unimplemented")),
+                WaitEnd::Unimplemented => Either::B(bare("restore_unimplemented")),
+                WaitEnd::Call(f) => Either::B(failure(f)),
+            })
+        })
+    }
+
     #[napi(ts_return_type = "Promise<string | NativeFailure>")]
     pub fn get_version<'env>(
         &self,
@@ -479,14 +585,23 @@ impl NativeClient {
         env.spawn_future(async move {
             let result = inner.transport.unary(call, message, rpc).await;
             if let Some(id) = abort_id {
-                inner.aborts.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                inner
+                    .aborts
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
             }
             Ok(inner.settle(result, decode))
         })
     }
 
     /// The per-call options every request accepts: `timeout`, the request id, the abort.
-    fn call(&self, method: &'static str, args: Option<&JsArgs>, abort_id: Option<u32>) -> Result<Call> {
+    fn call(
+        &self,
+        method: &'static str,
+        args: Option<&JsArgs>,
+        abort_id: Option<u32>,
+    ) -> Result<Call> {
         let get = |k: &str| args.map_or(Value::Undefined, |a| a.get(k));
         let timeout_ms = match get("timeout") {
             Value::Undefined | Value::Null => None,
@@ -503,9 +618,12 @@ impl NativeClient {
             .settings
             .call_timeout(timeout_ms)
             .map_err(invalid)?;
-        let request_id = headers::request_id(given(get("client_request_id")), given(get("client-request-id")))
-            .map_err(invalid)?
-            .map(|id| AsciiMetadataValue::try_from(id).expect("checked printable ASCII"));
+        let request_id = headers::request_id(
+            given(get("client_request_id")),
+            given(get("client-request-id")),
+        )
+        .map_err(invalid)?
+        .map(|id| AsciiMetadataValue::try_from(id).expect("checked printable ASCII"));
         let cancel = abort_id.map(|id| {
             let (tx, rx) = watch::channel(false);
             self.inner
@@ -538,7 +656,9 @@ impl Inner {
         };
         let result = self
             .transport
-            .unary(call, request, |mut c: Client, r| async move { c.connect(r).await })
+            .unary(call, request, |mut c: Client, r| async move {
+                c.connect(r).await
+            })
             .await;
         match result {
             Ok(Reply::Message(reply)) => {
