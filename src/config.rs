@@ -232,7 +232,7 @@ fn read_pem(option: &str, input: &PemInput) -> Result<Option<Vec<u8>>, String> {
 /// `skipCertCheck` → TLS without verifying the server.
 fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSettings>, String> {
     let Some(tls) = tls else {
-        return Ok(wants_tls.then(|| TlsSettings {
+        return Ok(wants_tls.then_some(TlsSettings {
             ca_pem: None,
             identity: None,
             server_name: None,
