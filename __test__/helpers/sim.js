@@ -2,7 +2,7 @@
 // Starts milvus-sim on port 0 for a test. The child's stdin is a pipe, so the simulator exits
 // when the test process dies, even without stop().
 
-const { spawn, execFile } = require('node:child_process')
+const { spawn, execFile, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -10,7 +10,13 @@ const path = require('node:path')
 const REPO = path.resolve(__dirname, '..', '..')
 
 function simBin() {
-  return process.env.MILVUS_SIM_BIN || path.join(REPO, 'target', 'debug', 'milvus-sim')
+  if (process.env.MILVUS_SIM_BIN) return process.env.MILVUS_SIM_BIN
+  const bin = path.join(REPO, 'target', 'debug', 'milvus-sim')
+  // A fresh clone running one test file directly: build it (cargo serialises parallel builds).
+  if (!fs.existsSync(bin)) {
+    execFileSync('cargo', ['build', '-p', 'milvus-sim'], { cwd: REPO, stdio: ['ignore', 2, 2] })
+  }
+  return bin
 }
 
 /**

@@ -63,11 +63,8 @@ impl Job {
         } else {
             (RestoreSnapshotState::RestoreSnapshotCompleted, total)
         };
-        let progress = if total == 0 {
-            100
-        } else {
-            copied * 100 / total
-        };
+        // No segments to copy counts as fully copied, even while Pending.
+        let progress = (copied * 100).checked_div(total).unwrap_or(100);
         let (reason, time_cost) = match state {
             RestoreSnapshotState::RestoreSnapshotFailed => {
                 (self.failure.clone().unwrap_or_default(), 0)

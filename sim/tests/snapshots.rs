@@ -192,7 +192,7 @@ async fn lifecycle_with_progressing_restore() {
         collection_name: coll.into(),
     };
     let jobs = |r: ListRestoreSnapshotJobsResponse| r.jobs.len();
-    let mut n = |req| {
+    let n = |req| {
         let mut c = c.clone();
         async move {
             jobs(
@@ -521,7 +521,7 @@ async fn injected_failures_and_retention() {
         "300",
     ]);
     let mut c = sim.client().await;
-    let mut job = |name: &'static str, target: &'static str| {
+    let job = |name: &'static str, target: &'static str| {
         let mut c = c.clone();
         async move {
             c.create_snapshot(snap(name)).await.unwrap();
