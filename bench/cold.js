@@ -1,0 +1,32 @@
+'use strict'
+// Cold start, as a user's script: require → construct → first resolved call → exit.
+// `node bench/cold.js <native|official|official-noclose> <address> <job id>`. The parent times
+// spawn → exit; this prints where the time went (performance.now() is ms since process start).
+// The native client must let the process exit by itself; the official one needs
+// closeConnection() (`official-noclose` checks whether it exits without it).
+
+const { performance } = require('node:perf_hooks')
+
+const [kind, address, jobId] = process.argv.slice(2)
+const t = { start: performance.now() }
+const { MilvusClient } =
+  kind === 'native' ? require(require('node:path').resolve(__dirname, '..')) : require('@zilliz/milvus2-sdk-node')
+t.required = performance.now()
+const client = new MilvusClient({ address })
+t.constructed = performance.now()
+client.getRestoreSnapshotState({ job_id: jobId }).then(
+  async (r) => {
+    t.first_call = performance.now()
+    if (!r || !r.info || r.info.state !== 'RestoreSnapshotCompleted') {
+      console.error(`unexpected reply: ${JSON.stringify(r)}`)
+      process.exitCode = 1
+    }
+    if (kind === 'official') await client.closeConnection()
+    t.closed = performance.now()
+    process.stdout.write(`@@BENCH ${JSON.stringify({ result: t })}\n`)
+  },
+  (e) => {
+    console.error(`first call failed: ${e && e.code} ${e && e.message}`)
+    process.exitCode = 1
+  }
+)

@@ -1,0 +1,152 @@
+'use strict'
+// Medians over runs, the targets of issue 5, and the markdown table.
+
+const { median } = require('./stats')
+
+const LEVELS = [1, 16, 128, 1024]
+const HEADLINE = 128
+
+/** Median of one metric over the runs of (scenario, client[, concurrency]). */
+function picker(samples) {
+  return (scenario, client, metric, level) =>
+    median(
+      samples
+        .filter((s) => s.scenario === scenario && s.client === client && (level === undefined || s.concurrency === level))
+        .map((s) => (typeof metric === 'function' ? metric(s) : s[metric]))
+    )
+}
+
+/** RSS growth after warm-up in a soak run: last sample minus the first at >= 10% of the calls. */
+function soakGrowth(s) {
+  if (!s.samples || s.samples.length < 3) return null
+  const warm = s.samples.find((x) => x.calls >= s.calls / 10) || s.samples[1]
+  return s.samples[s.samples.length - 1].rss_mb - warm.rss_mb
+}
+
+const FLAT_MB = 5
+
+function summarize(samples) {
+  const m = picker(samples)
+  const node = m('cold', 'node', 'wall_ms')
+  const added = (c) => {
+    const w = m('cold', c, 'wall_ms')
+    return w === null || node === null ? null : w - node
+  }
+  const v = {
+    node_ms: node,
+    cold: { native: m('cold', 'native', 'wall_ms'), official: m('cold', 'official', 'wall_ms'), floor: m('cold', 'floor', 'wall_ms') },
+    cold_added: { native: added('native'), official: added('official'), floor: null },
+    p50: {}, p99: {}, seq_cpu: {}, tput: {}, sim_cpu: {}, client_cpu: {}, cpu128: {}, rss128: {},
+    soak_rss: {}, soak_growth: {}, construct_ms: {}, construct_rss: {}, ready_ms: {}, close_ms: {},
+  }
+  for (const c of ['native', 'official', 'floor']) {
+    v.p50[c] = m('latency', c, 'p50_us')
+    v.p99[c] = m('latency', c, 'p99_us')
+    v.seq_cpu[c] = m('latency', c, 'cpu_ms_per_10k')
+    for (const l of LEVELS) {
+      ;(v.tput[l] ||= {})[c] = m('throughput', c, 'calls_per_sec', l)
+      ;(v.sim_cpu[l] ||= {})[c] = m('throughput', c, 'sim_cpu_pct', l)
+      ;(v.client_cpu[l] ||= {})[c] = m('throughput', c, 'cpu_pct', l)
+    }
+    v.cpu128[c] = m('throughput', c, 'cpu_ms_per_10k', HEADLINE)
+    v.rss128[c] = m('throughput', c, 'max_rss_mb', HEADLINE)
+    v.soak_rss[c] = m('soak', c, 'rss_after_mb')
+    v.soak_growth[c] = m('soak', c, soakGrowth)
+    v.construct_ms[c] = m('construct', c, 'construct_ms')
+    v.construct_rss[c] = m('construct', c, (s) => Math.max(s.rss_growth_constructed_mb, s.rss_growth_ready_mb))
+    v.ready_ms[c] = m('construct', c, 'ready_ms')
+    v.close_ms[c] = m('construct', c, 'close_ms')
+  }
+  return v
+}
+
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b !== 0 ? a / b : null)
+
+/** Each target: `ok` is true/false, or null when a number is missing. */
+function targets(v, constructCount) {
+  const le = (a, b) => (a === null || b === null ? null : a <= b)
+  const ge = (a, b) => (a === null || b === null ? null : a >= b)
+  const r = (a, b) => ratio(a, b)
+  return [
+    { key: 'cold', what: 'cold start: added ms ≤ 1/30 of official', value: r(v.cold_added.native, v.cold_added.official), ok: le(v.cold_added.native, v.cold_added.official === null ? null : v.cold_added.official / 30), want: '≤ 0.033×' },
+    { key: 'p50_official', what: 'sequential p50 ≤ 0.15× official', value: r(v.p50.native, v.p50.official), ok: le(r(v.p50.native, v.p50.official), 0.15), want: '≤ 0.15×' },
+    { key: 'p50_floor', what: 'sequential p50 ≤ 1.5× floor', value: r(v.p50.native, v.p50.floor), ok: le(r(v.p50.native, v.p50.floor), 1.5), want: '≤ 1.5×' },
+    { key: 'tput_official', what: `throughput at ${HEADLINE} in flight ≥ 10× official`, value: r(v.tput[HEADLINE].native, v.tput[HEADLINE].official), ok: ge(r(v.tput[HEADLINE].native, v.tput[HEADLINE].official), 10), want: '≥ 10×' },
+    { key: 'tput_floor', what: `throughput at ${HEADLINE} in flight ≥ 0.7× floor`, value: r(v.tput[HEADLINE].native, v.tput[HEADLINE].floor), ok: ge(r(v.tput[HEADLINE].native, v.tput[HEADLINE].floor), 0.7), want: '≥ 0.7×' },
+    { key: 'cpu_seq', what: 'client CPU per call, sequential ≤ 0.1× official', value: r(v.seq_cpu.native, v.seq_cpu.official), ok: le(r(v.seq_cpu.native, v.seq_cpu.official), 0.1), want: '≤ 0.1×' },
+    { key: 'cpu_128', what: `client CPU per call, ${HEADLINE} in flight ≤ 0.1× official`, value: r(v.cpu128.native, v.cpu128.official), ok: le(r(v.cpu128.native, v.cpu128.official), 0.1), want: '≤ 0.1×' },
+    { key: 'rss', what: `peak RSS (${HEADLINE} in flight) ≤ 0.35× official`, value: r(v.rss128.native, v.rss128.official), ok: le(r(v.rss128.native, v.rss128.official), 0.35), want: '≤ 0.35×' },
+    { key: 'rss_flat', what: `RSS flat after warm-up (growth ≤ ${FLAT_MB} MB)`, value: v.soak_growth.native, ok: le(v.soak_growth.native, FLAT_MB), want: `≤ ${FLAT_MB} MB`, unit: 'MB' },
+    { key: 'construct_ms', what: `${constructCount} clients constructed in ≤ 100 ms`, value: v.construct_ms.native, ok: constructCount === 100 ? le(v.construct_ms.native, 100) : null, want: '≤ 100 ms', unit: 'ms' },
+    { key: 'construct_rss', what: `${constructCount} clients: RSS growth ≤ 50 MB`, value: v.construct_rss.native, ok: constructCount === 100 ? le(v.construct_rss.native, 50) : null, want: '≤ 50 MB', unit: 'MB' },
+  ]
+}
+
+function fmt(x, digits) {
+  if (x === null || x === undefined) return '—'
+  if (digits === undefined) digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+}
+
+function fmtRatio(x) {
+  if (x === null || x === undefined) return '—'
+  return x >= 10 ? `${x.toFixed(0)}×` : x >= 0.1 ? `${x.toFixed(2)}×` : `${x.toFixed(3)}×`
+}
+
+function verdict(t, smoke) {
+  if (t.ok === null) return 'n/a'
+  const word = t.ok ? 'PASS' : 'MISS'
+  return smoke ? `(${word})` : `**${word}**`
+}
+
+/** The main markdown table: one row per measure. */
+function table(v, tg, { smoke } = {}) {
+  const byKey = Object.fromEntries(tg.map((t) => [t.key, t]))
+  const mark = (...keys) =>
+    keys
+      .map((k) => byKey[k])
+      .filter(Boolean)
+      .map((t) => `${t.want} ${verdict(t, smoke)}`)
+      .join('<br>')
+  const rows = []
+  const row = (label, o, digits, keys = [], { ratios = true } = {}) =>
+    rows.push([
+      label,
+      fmt(o.native, digits),
+      fmt(o.official, digits),
+      fmt(o.floor, digits),
+      ratios ? fmtRatio(ratio(o.native, o.official)) : '',
+      ratios ? fmtRatio(ratio(o.native, o.floor)) : '',
+      mark(...keys),
+    ])
+  rows.push(['`node -e 0` (ms)', fmt(v.node_ms, 1), '', '', '', '', ''])
+  row('cold start: spawn → exit (ms)', v.cold, 1, [], { ratios: false })
+  row('cold start: added over node (ms)', v.cold_added, 1, ['cold'])
+  row('sequential p50 (µs)', v.p50, 0, ['p50_official', 'p50_floor'])
+  row('sequential p99 (µs)', v.p99, 0)
+  for (const l of LEVELS) row(`throughput, ${l} in flight (calls/s)`, v.tput[l], 0, l === HEADLINE ? ['tput_official', 'tput_floor'] : [])
+  for (const l of LEVELS) row(`  client CPU % (one core = 100), ${l} in flight`, v.client_cpu[l], 0, [], { ratios: false })
+  for (const l of LEVELS) row(`  server CPU % during it, ${l} in flight`, v.sim_cpu[l], 0, [], { ratios: false })
+  row('client CPU ms / 10k calls, sequential', v.seq_cpu, 1, ['cpu_seq'])
+  row(`client CPU ms / 10k calls, ${HEADLINE} in flight`, v.cpu128, 1, ['cpu_128'])
+  row(`peak RSS, ${HEADLINE}-in-flight run (MB)`, v.rss128, 1, ['rss'])
+  row('RSS after the soak (MB)', v.soak_rss, 1)
+  row('RSS growth after warm-up (MB)', v.soak_growth, 1, ['rss_flat'], { ratios: false })
+  row('N clients: construct (ms)', v.construct_ms, 1, ['construct_ms'])
+  row('N clients: RSS growth (MB)', v.construct_rss, 1, ['construct_rss'])
+  row('N clients: all handshakes done (ms)', v.ready_ms, 1)
+  row('N clients: close all (ms)', v.close_ms, 1)
+  const head = ['measure', 'native', 'official', 'floor', 'native/official', 'native/floor', 'target']
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')
+}
+
+function targetList(tg, { smoke } = {}) {
+  return tg
+    .map((t) => {
+      const val = t.unit ? `${fmt(t.value, 1)} ${t.unit}` : fmtRatio(t.value)
+      return `- ${verdict(t, smoke)} ${t.what}: ${val}`
+    })
+    .join('\n')
+}
+
+module.exports = { summarize, targets, table, targetList, soakGrowth, LEVELS, HEADLINE, fmt }

@@ -1,0 +1,178 @@
+'use strict'
+// The measurements, one child process each. Every function returns `{ client, ...metrics }` or
+// `{ client, error }`; the simulator's CPU is read over each child's measured window.
+
+const path = require('node:path')
+const { performance } = require('node:perf_hooks')
+const { runChild } = require('./spawn')
+const { runFloor } = require('./floor')
+const { cpuMs } = require('./procfs')
+
+const CHILD = path.join(__dirname, '..', 'child.js')
+const COLD = path.join(__dirname, '..', 'cold.js')
+const NODE = process.execPath
+
+/** Reads the simulator's CPU between the child's start and end markers. */
+function simWindow(simPid) {
+  const w = { cpu0: null, t0: null, cpu1: null, t1: null }
+  return {
+    onEvent(e) {
+      if (e.event === 'start' || e.event === 'spawned') {
+        w.cpu0 = cpuMs(simPid)
+        w.t0 = performance.now()
+      } else if (e.event === 'end') {
+        w.cpu1 = cpuMs(simPid)
+        w.t1 = performance.now()
+      }
+    },
+    /** Percent of one core; `seconds` overrides the wall time (the floor's own window). */
+    pct(seconds) {
+      if (w.cpu1 === null) {
+        w.cpu1 = cpuMs(simPid)
+        w.t1 = performance.now()
+      }
+      const ms = seconds ? seconds * 1000 : w.t1 - w.t0
+      return ((w.cpu1 - w.cpu0) / ms) * 100
+    },
+  }
+}
+
+function childError(r) {
+  if (r.error) return r.error
+  const res = r.result
+  if (res.errors) return `${res.errors} failed calls; first: ${res.firstError}`
+  if (res.statusErrors || res.status_errors) return `${res.statusErrors || res.status_errors} replies with an error status`
+  return null
+}
+
+async function jsChild(ctx, client, scenario, opts, timeoutMs) {
+  const win = simWindow(ctx.sim.pid)
+  const r = await runChild(NODE, [CHILD, client, scenario, JSON.stringify({ address: ctx.sim.address, jobId: ctx.sim.jobId, ...opts })], {
+    env: client === 'native' ? ctx.art.nativeEnv : {},
+    timeoutMs,
+    onEvent: (e) => e.event !== 'spawned' && win.onEvent(e),
+  })
+  const error = childError(r)
+  if (error) return { client, error }
+  return { client, ...r.result, sim_cpu_pct: win.pct(), exited_by_itself: !r.killedBy }
+}
+
+function floorArgs(ctx, extra) {
+  return ['--address', ctx.sim.address, '--job-id', ctx.sim.jobId, ...extra]
+}
+
+// --- cold start ----------------------------------------------------------------------------
+
+async function coldNode() {
+  const r = await runChild(NODE, ['-e', '0'], { timeoutMs: 30000, expectResult: false })
+  return r.error ? { client: 'node', error: r.error } : { client: 'node', wall_ms: r.wallMs }
+}
+
+async function coldJs(ctx, client) {
+  const r = await runChild(NODE, [COLD, client, ctx.sim.address, ctx.sim.jobId], {
+    env: client === 'native' ? ctx.art.nativeEnv : {},
+    timeoutMs: 60000,
+    exitGraceMs: client === 'official-noclose' ? 5000 : 10000,
+  })
+  if (client === 'official-noclose') {
+    // Only asks whether the process ends by itself without closeConnection().
+    return { client, exited_by_itself: !r.killedBy, wall_ms: r.killedBy ? null : r.wallMs, error: r.killedBy ? null : r.error }
+  }
+  if (r.error) return { client, error: r.error }
+  return { client, wall_ms: r.wallMs, phases_ms: r.result }
+}
+
+async function coldFloor(ctx) {
+  const t0 = performance.now()
+  const r = await runChild(ctx.art.load, floorArgs(ctx, ['--sequential-calls', '1']), { timeoutMs: 30000, expectResult: false })
+  const wall = performance.now() - t0
+  return r.error ? { client: 'floor', error: r.error } : { client: 'floor', wall_ms: wall }
+}
+
+// --- sequential latency ----------------------------------------------------------------------
+
+async function latencyJs(ctx, client) {
+  const { warmup, calls } = ctx.cfg.latency
+  return jsChild(ctx, client, 'latency', { warmup, calls }, 120000 + calls * 20)
+}
+
+/** The floor's CPU per call: a run of N calls minus a run of one (start-up, connect, warm-up). */
+async function latencyFloor(ctx) {
+  const { calls } = ctx.cfg.latency
+  const base = await runFloor(ctx.art.load, floorArgs(ctx, ['--sequential-calls', '1']), { timeoutMs: 30000 })
+  if (base.error) return { client: 'floor', error: base.error }
+  const win = simWindow(ctx.sim.pid)
+  const r = await runFloor(ctx.art.load, floorArgs(ctx, ['--sequential-calls', String(calls)]), {
+    timeoutMs: 60000 + calls * 5,
+    onEvent: win.onEvent,
+  })
+  if (r.error) return { client: 'floor', error: r.error }
+  const cpu = r.result.cpu_ms - base.result.cpu_ms
+  return {
+    client: 'floor',
+    calls,
+    p50_us: r.result.p50_us,
+    p99_us: r.result.p99_us,
+    max_us: r.result.max_us,
+    cpu_ms: cpu,
+    cpu_ms_per_10k: (cpu / (calls - 1)) * 10000,
+    max_rss_mb: r.result.max_rss_mb,
+    sim_cpu_pct: win.pct(r.result.seconds),
+  }
+}
+
+// --- throughput --------------------------------------------------------------------------------
+
+async function throughputJs(ctx, client, concurrency) {
+  const { warmupSeconds, seconds } = ctx.cfg.throughput
+  return jsChild(ctx, client, 'throughput', { concurrency, warmupSeconds, seconds }, 120000 + (warmupSeconds + seconds) * 3000)
+}
+
+async function throughputFloor(ctx, concurrency) {
+  const { seconds } = ctx.cfg.throughput
+  const win = simWindow(ctx.sim.pid)
+  const r = await runFloor(ctx.art.load, floorArgs(ctx, ['--concurrency', String(concurrency), '--seconds', String(seconds)]), {
+    timeoutMs: 60000 + seconds * 3000,
+    onEvent: win.onEvent,
+  })
+  if (r.error) return { client: 'floor', error: r.error }
+  const res = r.result
+  return {
+    client: 'floor',
+    concurrency,
+    seconds: res.seconds,
+    calls: res.calls,
+    calls_per_sec: res.calls / res.seconds,
+    p50_us: res.p50_us,
+    p99_us: res.p99_us,
+    cpu_ms: res.cpu_ms,
+    cpu_pct: (res.cpu_ms / (res.seconds * 1000)) * 100,
+    cpu_ms_per_10k: (res.cpu_ms / res.calls) * 10000,
+    max_rss_mb: res.max_rss_mb,
+    sim_cpu_pct: win.pct(res.seconds),
+  }
+}
+
+// --- RSS over many calls; many clients ---------------------------------------------------------
+
+async function soakJs(ctx, client) {
+  const { calls, concurrency, sampleEvery } = ctx.cfg.soak
+  return jsChild(ctx, client, 'soak', { calls, concurrency, sampleEvery }, 120000 + calls * 3)
+}
+
+async function constructJs(ctx, client) {
+  const { count } = ctx.cfg.construct
+  return jsChild(ctx, client, 'construct', { count }, 120000 + count * 2000)
+}
+
+module.exports = {
+  coldNode,
+  coldJs,
+  coldFloor,
+  latencyJs,
+  latencyFloor,
+  throughputJs,
+  throughputFloor,
+  soakJs,
+  constructJs,
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run bench`: milvus-native vs @zilliz/milvus2-sdk-node vs the raw tonic floor
+// (milvus-sim-load), each client in its own process, against one milvus-sim. See bench/README.md.
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { parseArgs } = require('node:util')
+
+const { resolveArtifacts } = require('./lib/artifacts')
+const { startSim } = require('./lib/sim')
+const { machine } = require('./lib/procfs')
+const S = require('./lib/scenarios')
+const { summarize, targets, table, targetList, LEVELS } = require('./lib/report')
+const { median } = require('./lib/stats')
+const { writeResults } = require('./lib/results')
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
+    smoke: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    'write-results': { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(__dirname, 'out') },
+    'no-build': { type: 'boolean', default: false },
+    profile: { type: 'string', default: process.env.BENCH_PROFILE || 'release' },
+    'sim-threads': { type: 'string' },
+    only: { type: 'string' },
+    strict: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+})
+
+if (argv.help) {
+  console.log(`node bench/run.js [--quick] [--smoke] [--runs N] [--write-results] [--out DIR]
+  [--no-build] [--profile release|debug] [--sim-threads N] [--only cold,latency,throughput,soak,construct]
+  [--strict]
+env: BENCH_QUICK=1 (= --quick), BENCH_PROFILE=debug (= --profile debug)`)
+  process.exit(0)
+}
+
+// --quick: seconds-long, one run, tiny counts (numbers only indicative); --smoke: no targets
+// asserted, and tinier still, since `npm test` runs it with debug builds.
+const quick = argv.quick || argv.smoke
+const tiny = argv.smoke
+const cfg = {
+  runs: Number(argv.runs || (quick ? 1 : 3)),
+  coldRepeats: quick ? 1 : 3,
+  latency: tiny ? { warmup: 10, calls: 100 } : quick ? { warmup: 20, calls: 200 } : { warmup: 200, calls: 2000 },
+  throughput: tiny ? { warmupSeconds: 0.1, seconds: 0.3 } : quick ? { warmupSeconds: 0.2, seconds: 0.5 } : { warmupSeconds: 1, seconds: 5 },
+  soak: tiny
+    ? { calls: 1000, concurrency: 128, sampleEvery: 250 }
+    : quick
+      ? { calls: 5000, concurrency: 128, sampleEvery: 1000 }
+      : { calls: 100000, concurrency: 128, sampleEvery: 10000 },
+  construct: { count: tiny ? 3 : quick ? 10 : 100 },
+}
+const ONLY = new Set((argv.only || 'cold,latency,throughput,soak,construct').split(','))
+const log = (s) => process.stderr.write(`[bench] ${s}\n`)
+
+function fmtSample(s) {
+  if (s.error) return `ERROR ${s.error}`
+  const keys = ['wall_ms', 'p50_us', 'p99_us', 'calls_per_sec', 'cpu_ms_per_10k', 'sim_cpu_pct', 'max_rss_mb', 'rss_after_mb', 'construct_ms', 'ready_ms']
+  return keys
+    .filter((k) => typeof s[k] === 'number')
+    .map((k) => `${k}=${Math.round(s[k] * 10) / 10}`)
+    .join(' ')
+}
+
+/** Runs each client in turn, rotating the order per run so none always goes first. */
+async function measure(samples, run, scenario, jobs, extra = {}, rotate = run) {
+  const order = jobs.map((_, i) => jobs[(i + rotate) % jobs.length])
+  for (const [client, fn] of order) {
+    const s = { run, scenario, ...extra, ...(await fn()) }
+    s.client = s.client || client
+    samples.push(s)
+    const level = extra.concurrency ? ` c=${extra.concurrency}` : ''
+    log(`run ${run + 1} ${scenario}${level} ${s.client}: ${fmtSample(s)}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function main() {
+  const started = new Date()
+  fs.mkdirSync(argv.out, { recursive: true })
+  const profile = argv.profile === 'debug' ? 'debug' : 'release'
+  const art = resolveArtifacts({ profile, build: !argv['no-build'], outDir: argv.out, log })
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'milvus-bench-'))
+  const sim = await startSim(art.sim, workDir, { threads: argv['sim-threads'] && Number(argv['sim-threads']) })
+  log(`milvus-sim (${profile}) pid ${sim.pid} on ${sim.address}; ${cfg.runs} run(s)${quick ? ', quick' : ''}`)
+  const ctx = { art, sim, cfg }
+  const samples = []
+  const notes = []
+  try {
+    for (let run = 0; run < cfg.runs; run++) {
+      if (ONLY.has('cold')) {
+        for (let i = 0; i < cfg.coldRepeats; i++) {
+          await measure(samples, run, 'cold', [
+            ['node', () => S.coldNode()],
+            ['native', () => S.coldJs(ctx, 'native')],
+            ['official', () => S.coldJs(ctx, 'official')],
+            ['official-noclose', () => S.coldJs(ctx, 'official-noclose')],
+            ['floor', () => S.coldFloor(ctx)],
+          ], {}, run * cfg.coldRepeats + i)
+        }
+      }
+      if (ONLY.has('latency')) {
+        await measure(samples, run, 'latency', [
+          ['native', () => S.latencyJs(ctx, 'native')],
+          ['official', () => S.latencyJs(ctx, 'official')],
+          ['floor', () => S.latencyFloor(ctx)],
+        ])
+      }
+      if (ONLY.has('throughput')) {
+        for (const c of LEVELS) {
+          await measure(
+            samples,
+            run,
+            'throughput',
+            [
+              ['native', () => S.throughputJs(ctx, 'native', c)],
+              ['official', () => S.throughputJs(ctx, 'official', c)],
+              ['floor', () => S.throughputFloor(ctx, c)],
+            ],
+            { concurrency: c }
+          )
+        }
+      }
+      if (ONLY.has('soak')) {
+        await measure(samples, run, 'soak', [
+          ['native', () => S.soakJs(ctx, 'native')],
+          ['official', () => S.soakJs(ctx, 'official')],
+        ])
+      }
+      if (ONLY.has('construct')) {
+        await measure(samples, run, 'construct', [
+          ['native', () => S.constructJs(ctx, 'native')],
+          ['official', () => S.constructJs(ctx, 'official')],
+        ])
+      }
+    }
+  } finally {
+    if (!sim.alive()) log(`milvus-sim died: ${sim.stderr().trim()}`)
+    await sim.stop()
+    fs.rmSync(workDir, { recursive: true, force: true })
+  }
+
+  const noclose = samples.filter((s) => s.client === 'official-noclose')
+  if (noclose.length) {
+    const exits = noclose.filter((s) => s.exited_by_itself).length
+    notes.push(
+      exits === noclose.length
+        ? 'The official client also lets the process exit by itself without `closeConnection()` ' +
+            `(then ${Math.round(median(noclose.map((s) => s.wall_ms)))} ms spawn → exit); the table measures it with ` +
+            '`await client.closeConnection()`, as a script that owns its client ends it.'
+        : `Without \`closeConnection()\` the official client kept the process alive in ${noclose.length - exits} of ` +
+            `${noclose.length} runs (killed after 5 s); the table measures it with \`await client.closeConnection()\`.`
+    )
+  }
+  const errors = samples.filter((s) => s.error)
+  const v = summarize(samples)
+  const tg = targets(v, cfg.construct.count)
+  const md = table(v, tg, { smoke: argv.smoke })
+  const report = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    mode: { quick, smoke: argv.smoke, profile, runs: cfg.runs, cfg, sim_threads: argv['sim-threads'] || 'one per core' },
+    machine: { ...machine(), loadavg_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    artifacts: { addon: art.addon, sim: art.sim, load: art.load, built: art.built },
+    summary: v,
+    targets: tg,
+    notes,
+    errors: errors.map((e) => ({ scenario: e.scenario, client: e.client, error: e.error })),
+    samples,
+  }
+  const stamp = started.toISOString().replace(/[:.]/g, '-')
+  const jsonPath = path.join(argv.out, `bench-${stamp}.json`)
+  fs.writeFileSync(jsonPath, JSON.stringify(report, null, 2))
+  fs.writeFileSync(path.join(argv.out, 'latest.json'), JSON.stringify(report, null, 2))
+
+  console.log(`\n## milvus-native vs official SDK vs tonic floor (${profile}${quick ? ', quick' : ''}; medians of ${cfg.runs} run(s))\n`)
+  console.log(md)
+  console.log(`\n### Targets${argv.smoke ? ' (smoke: not asserted)' : ''}\n`)
+  console.log(targetList(tg, { smoke: argv.smoke }))
+  for (const n of notes) console.log(`\n${n}`)
+  console.log(`\nJSON: ${path.relative(process.cwd(), jsonPath)}`)
+  if (argv['write-results']) {
+    const file = writeResults(path.join(__dirname, 'RESULTS.md'), report, md, targetList(tg))
+    console.log(`Results: ${path.relative(process.cwd(), file)}`)
+  }
+  if (errors.length) {
+    console.error(`\n${errors.length} measurement(s) failed:`)
+    for (const e of errors) console.error(`- ${e.scenario} ${e.client}: ${e.error}`)
+    process.exitCode = 1
+  } else if (argv.strict && !argv.smoke && tg.some((t) => t.ok === false)) {
+    process.exitCode = 2
+  }
+}
+
+main().catch((e) => {
+  console.error(e && e.stack ? e.stack : e)
+  process.exitCode = 1
+})
