@@ -313,7 +313,7 @@ export interface WaitForRestoreSnapshotReq {
   job_id: Int64
   /** Bound on the whole wait, in milliseconds. Default `600000` (10 minutes). */
   timeout?: number
-  /** Pause between two polls, in milliseconds. Default `1000`. */
+  /** Pause between two polls, in milliseconds (at least 1). Default `1000`. */
   interval?: number
   /** Aborting rejects the wait at once with an {@link AbortError}. */
   signal?: AbortSignal
@@ -383,6 +383,30 @@ export declare class AbortError extends Error {
 }
 
 /**
+ * Rejection of `waitForRestoreSnapshot` (milvus-native only) when the job failed, the server
+ * answered with an error status, or the wait ran out of time. Aborts reject with an
+ * {@link AbortError} instead, and gRPC failures with a {@link ServiceError}.
+ */
+export declare class RestoreSnapshotError extends Error {
+  constructor(
+    message: string,
+    code: RestoreSnapshotError['code'],
+    reply?: GetRestoreSnapshotStateResponse | null,
+  )
+  name: 'RestoreSnapshotError'
+  /**
+   * `'RESTORE_FAILED'`: the job reached `RestoreSnapshotFailed` (see `info.reason`);
+   * `'RESTORE_STATUS'`: a Milvus error status, e.g. an unknown job (see `status`);
+   * `'RESTORE_TIMEOUT'`: `timeout` ran out while the job was still pending or executing.
+   */
+  code: 'RESTORE_FAILED' | 'RESTORE_STATUS' | 'RESTORE_TIMEOUT'
+  /** Status of the last reply; `null` when no reply came. */
+  status: ResStatus | null
+  /** Job info of the last reply; `null` when there was none. */
+  info: RestoreSnapshotJobInfo | null
+}
+
+/**
  * A Milvus client for the collection snapshot API, a drop-in for the official SDK's
  * `MilvusClient` on these methods.
  *
@@ -434,10 +458,10 @@ export declare class MilvusClient {
 
   /**
    * milvus-native only. Polls a restore job until it completes, and resolves with its final
-   * info. Rejects with an `Error` carrying the last info/status when the job fails, when the
-   * server answers with an error status (e.g. an unknown job), when `timeout` runs out (a job
-   * stuck in Pending or Executing ends in a timeout, never a hang), and with an
-   * {@link AbortError} on abort.
+   * info. Rejects with a {@link RestoreSnapshotError} carrying the last info/status when the job
+   * fails, when the server answers with an error status (e.g. an unknown job), and when
+   * `timeout` runs out (a job stuck in Pending or Executing ends in a timeout, never a hang);
+   * with an {@link AbortError} on abort.
    */
   waitForRestoreSnapshot(data: WaitForRestoreSnapshotReq): Promise<RestoreSnapshotJobInfo>
 

@@ -5,5 +5,5 @@ import { createRequire } from 'node:module'
 const require = createRequire(import.meta.url)
 const cjs = require('./index.js')
 
-export const { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError } = cjs
+export const { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError, RestoreSnapshotError } = cjs
 export default cjs

@@ -1,15 +1,40 @@
 'use strict'
-// `__test__/types/compat.ts` (the official SDK's snapshot types against ours, both ways; the
-// quickstart; negative checks) compiles with `tsc --noEmit --strict`. `skipLibCheck` is off
-// there, so `index.d.ts` itself is type-checked too.
+// The declarations against the code and against the official SDK:
+// - every runtime export of index.js is declared in index.d.ts and re-exported by index.mjs,
+//   and the declared enums have exactly the runtime members and values;
+// - `__test__/types/compat.ts` (the official SDK's snapshot types against ours, both ways;
+//   the quickstart; negative checks) compiles with `tsc --noEmit --strict`. `skipLibCheck` is
+//   off there, so `index.d.ts` itself is type-checked too.
 
 const { test } = require('node:test')
 const assert = require('node:assert')
 const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
+const cjs = require('../index.js')
+
+test('index.d.ts declares every export of index.js, and index.mjs re-exports them all', async () => {
+  const declared = [...dts.matchAll(/^export declare (?:class|enum|const|function) (\w+)/gm)].map((m) => m[1])
+  assert.deepStrictEqual(declared.sort(), Object.keys(cjs).sort())
+  const esm = await import('../index.mjs')
+  const named = Object.keys(esm).filter((k) => k !== 'default')
+  assert.deepStrictEqual(named.sort(), Object.keys(cjs).sort())
+  for (const k of named) assert.strictEqual(esm[k], cjs[k], k)
+  assert.strictEqual(esm.default, cjs)
+})
+
+test('the declared enums have the runtime members and values, in order', () => {
+  for (const name of ['RestoreSnapshotState', 'ErrorCode']) {
+    const body = dts.match(new RegExp(`export declare enum ${name} \\{([^}]*)\\}`))
+    assert.ok(body, `enum ${name} not declared`)
+    const members = [...body[1].matchAll(/^\s*(\w+) = '([^']*)',?$/gm)].map((m) => [m[1], m[2]])
+    assert.deepStrictEqual(members, Object.entries(cjs[name]), name)
+  }
+})
 
 test('compat.ts: official and milvus-native snapshot types interchange under tsc --strict', () => {
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'types', 'tsconfig.json')], {

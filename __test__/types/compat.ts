@@ -225,6 +225,11 @@ function errors(e: unknown): string | undefined {
     const code: 'ABORT_ERR' = e.code
     return code
   }
+  if (e instanceof Native.RestoreSnapshotError) {
+    const reason: string | undefined = e.info?.reason
+    const status: number | undefined = e.status?.code
+    return e.code === 'RESTORE_FAILED' ? reason : e.code === 'RESTORE_STATUS' ? String(status) : e.message
+  }
   const se = e as Native.ServiceError
   return `${se.code} ${se.details}`
 }
