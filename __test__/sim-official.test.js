@@ -236,3 +236,15 @@ test('official SDK: authentication', async () => {
     await sim.stop()
   }
 })
+
+test('official SDK: a retried attempt is answered like grpc-go answers it, and recorded', async () => {
+  // The official SDK re-sends without half-closing; the sim answers after the message anyway.
+  const fixtures = { 9: { fault: { code: 14, message: 'try again', fail_times: 2 }, info: { state: 3 } } }
+  await withClient({ fixtures, record: true }, {}, async (client, sim) => {
+    await client.connectPromise
+    const res = await client.getRestoreSnapshotState({ job_id: 9, timeout: 5000 })
+    assert.equal(res.info.state, 'RestoreSnapshotCompleted')
+    const attempts = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState')
+    assert.deepEqual(attempts.map((r) => r.outcome), ['grpc:14', 'grpc:14', 'ok'])
+  })
+})

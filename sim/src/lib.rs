@@ -11,6 +11,7 @@ pub mod record;
 pub mod service;
 pub mod status;
 pub mod store;
+pub mod unary;
 
 /// The generated Milvus wire types (proto/ at the repository root).
 pub mod pb {
@@ -54,7 +55,7 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
         builder = builder.tls_config(tls)?;
     }
     builder
-        .add_service(sim.into_server())
+        .add_service(unary::FirstMessageOnly(sim.into_server()))
         .serve_with_incoming_shutdown(net::incoming(listener), signal)
         .await?;
     Ok(())
