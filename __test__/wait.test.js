@@ -334,7 +334,6 @@ test('bad interval / timeout / onProgress values reject naming the option, befor
 
 test(
   'bad option messages say what was given in JavaScript terms',
-  { todo: 'index.js/src: wait option errors print Rust Debug values, e.g. "got Number(0.0)", "got Str(\\"abc\\")", "got BigInt { value: 100, lossless: true }"' },
   async () => {
     await withSim(async (client) => {
       for (const [bad] of BAD_OPTIONS) {

@@ -41,6 +41,31 @@ impl Value {
         }
     }
 
+    /// The value as a JavaScript programmer would write it, for error messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Undefined => "undefined".into(),
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) if n.is_nan() => "NaN".into(),
+            Value::Number(n) if n.is_infinite() => {
+                if *n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+            }
+            Value::Number(n) => format!("the number {n}"),
+            Value::Str(s) if s.chars().count() > 40 => {
+                let head: String = s.chars().take(40).collect();
+                format!("the string {head:?}... ({} characters)", s.chars().count())
+            }
+            Value::Str(s) => format!("the string {s:?}"),
+            Value::BigInt {
+                value,
+                lossless: true,
+            } => format!("the bigint {value}n"),
+            Value::BigInt { .. } => "a bigint beyond 128 bits".into(),
+            Value::Other(kind) => format!("a value of type {kind}"),
+        }
+    }
+
     fn type_name(&self) -> &'static str {
         match self {
             Value::Undefined => "undefined",
@@ -330,6 +355,26 @@ mod tests {
         assert_eq!(r.ttl_seconds, 3600);
         let r = list_restore_snapshot_jobs(None).unwrap();
         assert_eq!(r, ListRestoreSnapshotJobsRequest::default());
+    }
+
+    #[test]
+    fn values_are_described_in_javascript_terms() {
+        assert_eq!(Value::Number(0.0).describe(), "the number 0");
+        assert_eq!(Value::Number(1.5).describe(), "the number 1.5");
+        assert_eq!(Value::Str("abc".into()).describe(), "the string \"abc\"");
+        assert_eq!(
+            Value::BigInt {
+                value: 100,
+                lossless: true
+            }
+            .describe(),
+            "the bigint 100n"
+        );
+        assert_eq!(Value::Number(f64::NAN).describe(), "NaN");
+        assert_eq!(Value::Other("array").describe(), "a value of type array");
+        assert!(Value::Str("x".repeat(100))
+            .describe()
+            .contains("(100 characters)"));
     }
 
     #[test]

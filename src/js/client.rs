@@ -456,16 +456,18 @@ impl NativeClient {
         let job_id = snapshot::get_restore_snapshot_state(args_ref)
             .map_err(invalid)?
             .job_id;
-        let ms = |key: &str, default: std::time::Duration, min: f64| {
-            match args.as_ref().map_or(Value::Undefined, |a| a.get(key)) {
-                Value::Undefined | Value::Null => Ok(default),
-                Value::Number(n) if n.is_finite() && n >= min => {
-                    Ok(std::time::Duration::from_micros((n * 1000.0) as u64))
-                }
-                other => Err(invalid(format!(
-                    "The `{key}` property must be a number of milliseconds (at least {min}); got {other:?}."
-                ))),
+        let ms = |key: &str, default: std::time::Duration, min: f64| match args
+            .as_ref()
+            .map_or(Value::Undefined, |a| a.get(key))
+        {
+            Value::Undefined | Value::Null => Ok(default),
+            Value::Number(n) if n.is_finite() && n >= min => {
+                Ok(std::time::Duration::from_micros((n * 1000.0) as u64))
             }
+            other => Err(invalid(format!(
+                "The `{key}` property must be a number of milliseconds (at least {min}); got {}.",
+                other.describe()
+            ))),
         };
         let timeout = ms("timeout", wait::DEFAULT_TIMEOUT, 0.0)?;
         let interval = ms("interval", wait::DEFAULT_INTERVAL, 1.0)?;
@@ -608,7 +610,8 @@ impl NativeClient {
             Value::Number(ms) => Some(ms),
             other => {
                 return Err(invalid(format!(
-                    "The `timeout` property must be a number of milliseconds; got {other:?}."
+                    "The `timeout` property must be a number of milliseconds; got {}.",
+                    other.describe()
                 )))
             }
         };
