@@ -234,7 +234,8 @@ class MilvusClient {
       throw validationError(e)
     }
     this.config = config
-    this._connect = undefined
+    // As the official client: with __SKIP_CONNECT__ the promise is an already-resolved one.
+    this._connect = config.__SKIP_CONNECT__ ? Promise.resolve() : undefined
     this._closed = false
   }
 
