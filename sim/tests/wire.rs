@@ -353,3 +353,35 @@ fn bad_fixtures_fail_at_start() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not an int64 job id"));
 }
+
+#[tokio::test]
+async fn drop_fault_over_tls() {
+    let certs = common::scratch();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_milvus-sim"))
+        .args(["gen-certs", "--out", certs.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let path = |f: &str| certs.join(f).to_str().unwrap().to_string();
+    let fixtures = certs.join("fixtures.json");
+    std::fs::write(&fixtures, FIXTURES).unwrap();
+    let sim = Sim::start(&[
+        "--tls-cert",
+        &path("server.pem"),
+        "--tls-key",
+        &path("server.key"),
+        "--fixtures",
+        &path("fixtures.json"),
+    ]);
+    let ca = Certificate::from_pem(std::fs::read(certs.join("ca.pem")).unwrap());
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(ca)
+        .domain_name("localhost");
+    let mut c = tls_client(sim.port, tls).await.unwrap();
+    let t = Instant::now();
+    assert!(get(&mut c, 12).await.is_err());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "the drop must be immediate"
+    );
+}
