@@ -140,6 +140,7 @@ async function soak(client) {
   const { call, tally } = makeCall(client)
   const samples = [{ calls: 0, rss_mb: rssMb() }]
   let started = 0
+  send({ event: 'start' })
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   async function loop() {
@@ -151,10 +152,12 @@ async function soak(client) {
   }
   await Promise.all(Array.from({ length: opts.concurrency }, loop))
   const cpu = cpuMsSince(cpu0)
+  send({ event: 'end' })
   return {
     calls: tally.calls,
     concurrency: opts.concurrency,
     seconds: (performance.now() - t0) / 1000,
+    cpu_ms: cpu,
     cpu_ms_per_10k: (cpu / tally.calls) * 10000,
     samples,
     rss_after_mb: rssMb(),
@@ -165,6 +168,7 @@ async function soak(client) {
 /** `count` clients built as a user would, against the live server; then all closed. */
 async function construct(MilvusClient) {
   const rss0 = rssMb()
+  send({ event: 'start' })
   const t0 = performance.now()
   const clients = []
   for (let i = 0; i < opts.count; i++) clients.push(new MilvusClient({ address: opts.address }))
@@ -176,6 +180,7 @@ async function construct(MilvusClient) {
   const rssReady = rssMb()
   const t1 = performance.now()
   await Promise.all(clients.map((c) => c.closeConnection()))
+  send({ event: 'end' })
   return {
     count: opts.count,
     construct_ms: constructMs,

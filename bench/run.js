@@ -27,6 +27,7 @@ const { values: argv } = parseArgs({
     profile: { type: 'string', default: process.env.BENCH_PROFILE || 'release' },
     'sim-threads': { type: 'string' },
     only: { type: 'string' },
+    clients: { type: 'string' },
     strict: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -35,7 +36,7 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   console.log(`node bench/run.js [--quick] [--smoke] [--runs N] [--write-results] [--out DIR]
   [--no-build] [--profile release|debug] [--sim-threads N] [--only cold,latency,throughput,soak,construct]
-  [--strict]
+  [--clients node,native,official,official-noclose,floor] [--strict]
 env: BENCH_QUICK=1 (= --quick), BENCH_PROFILE=debug (= --profile debug)`)
   process.exit(0)
 }
@@ -47,7 +48,13 @@ const tiny = argv.smoke
 const cfg = {
   runs: Number(argv.runs || (quick ? 1 : 3)),
   coldRepeats: quick ? 1 : 3,
-  latency: tiny ? { warmup: 10, calls: 100 } : quick ? { warmup: 20, calls: 200 } : { warmup: 200, calls: 2000 },
+  // The floor's sequential run is longer: its CPU per call is that run minus a one-call run, and
+  // 2,000 calls of ~15 µs CPU are too few to stand out from its start-up's noise.
+  latency: tiny
+    ? { warmup: 10, calls: 100, floorCalls: 500 }
+    : quick
+      ? { warmup: 20, calls: 200, floorCalls: 2000 }
+      : { warmup: 200, calls: 2000, floorCalls: 20000 },
   throughput: tiny ? { warmupSeconds: 0.1, seconds: 0.3 } : quick ? { warmupSeconds: 0.2, seconds: 0.5 } : { warmupSeconds: 1, seconds: 5 },
   soak: tiny
     ? { calls: 1000, concurrency: 128, sampleEvery: 250 }
@@ -57,11 +64,12 @@ const cfg = {
   construct: { count: tiny ? 3 : quick ? 10 : 100 },
 }
 const ONLY = new Set((argv.only || 'cold,latency,throughput,soak,construct').split(','))
+const CLIENTS = new Set((argv.clients || 'node,native,official,official-noclose,floor').split(','))
 const log = (s) => process.stderr.write(`[bench] ${s}\n`)
 
 function fmtSample(s) {
   if (s.error) return `ERROR ${s.error}`
-  const keys = ['wall_ms', 'p50_us', 'p99_us', 'calls_per_sec', 'cpu_ms_per_10k', 'sim_cpu_pct', 'max_rss_mb', 'rss_after_mb', 'construct_ms', 'ready_ms']
+  const keys = ['wall_ms', 'p50_us', 'p99_us', 'calls_per_sec', 'cpu_ms_per_10k', 'sim_cpu_pct', 'others_cpu_pct', 'max_rss_mb', 'rss_after_mb', 'construct_ms', 'ready_ms']
   return keys
     .filter((k) => typeof s[k] === 'number')
     .map((k) => `${k}=${Math.round(s[k] * 10) / 10}`)
@@ -70,6 +78,7 @@ function fmtSample(s) {
 
 /** Runs each client in turn, rotating the order per run so none always goes first. */
 async function measure(samples, run, scenario, jobs, extra = {}, rotate = run) {
+  jobs = jobs.filter(([client]) => CLIENTS.has(client))
   const order = jobs.map((_, i) => jobs[(i + rotate) % jobs.length])
   for (const [client, fn] of order) {
     const s = { run, scenario, ...extra, ...(await fn()) }
@@ -83,6 +92,7 @@ async function measure(samples, run, scenario, jobs, extra = {}, rotate = run) {
 
 async function main() {
   const started = new Date()
+  const host = machine()
   fs.mkdirSync(argv.out, { recursive: true })
   const profile = argv.profile === 'debug' ? 'debug' : 'release'
   const art = resolveArtifacts({ profile, build: !argv['no-build'], outDir: argv.out, log })
@@ -166,7 +176,7 @@ async function main() {
     started: started.toISOString(),
     finished: new Date().toISOString(),
     mode: { quick, smoke: argv.smoke, profile, runs: cfg.runs, cfg, sim_threads: argv['sim-threads'] || 'one per core' },
-    machine: { ...machine(), loadavg_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+    machine: { ...host, loadavg_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     artifacts: { addon: art.addon, sim: art.sim, load: art.load, built: art.built },
     summary: v,
     targets: tg,

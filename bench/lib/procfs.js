@@ -32,6 +32,18 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clkTck()
 }
 
+/** Busy CPU milliseconds of the whole machine, all cores (from the first line of /proc/stat). */
+function machineBusyMs() {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7]
+    return (busy * 1000) / clkTck()
+  } catch {
+    return null
+  }
+}
+
 /** VmRSS and VmHWM (peak) in MB, or null once the process is gone. */
 function memMb(pid) {
   let text
@@ -57,7 +69,7 @@ function threadCount(pid) {
 
 function run(cmd, args) {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd()
   } catch {
     return null
   }
@@ -81,4 +93,4 @@ function machine() {
   }
 }
 
-module.exports = { cpuMs, memMb, threadCount, machine }
+module.exports = { cpuMs, machineBusyMs, memMb, threadCount, machine }

@@ -36,7 +36,7 @@ function summarize(samples) {
     node_ms: node,
     cold: { native: m('cold', 'native', 'wall_ms'), official: m('cold', 'official', 'wall_ms'), floor: m('cold', 'floor', 'wall_ms') },
     cold_added: { native: added('native'), official: added('official'), floor: null },
-    p50: {}, p99: {}, seq_cpu: {}, tput: {}, sim_cpu: {}, client_cpu: {}, cpu128: {}, rss128: {},
+    p50: {}, p99: {}, seq_cpu: {}, tput: {}, sim_cpu: {}, client_cpu: {}, others_cpu: {}, cpu128: {}, peak_rss: {}, window_rss: {},
     soak_rss: {}, soak_growth: {}, construct_ms: {}, construct_rss: {}, ready_ms: {}, close_ms: {},
   }
   for (const c of ['native', 'official', 'floor']) {
@@ -47,9 +47,14 @@ function summarize(samples) {
       ;(v.tput[l] ||= {})[c] = m('throughput', c, 'calls_per_sec', l)
       ;(v.sim_cpu[l] ||= {})[c] = m('throughput', c, 'sim_cpu_pct', l)
       ;(v.client_cpu[l] ||= {})[c] = m('throughput', c, 'cpu_pct', l)
+      ;(v.others_cpu[l] ||= {})[c] = m('throughput', c, 'others_cpu_pct', l)
     }
-    v.cpu128[c] = m('throughput', c, 'cpu_ms_per_10k', HEADLINE)
-    v.rss128[c] = m('throughput', c, 'max_rss_mb', HEADLINE)
+    // The soak (100k calls at 128 in flight) for the JS clients; the floor has no soak, so its
+    // 128-in-flight throughput run stands in.
+    const long = c === 'floor' ? (metric) => m('throughput', c, metric, HEADLINE) : (metric) => m('soak', c, metric)
+    v.cpu128[c] = long('cpu_ms_per_10k')
+    v.peak_rss[c] = long('max_rss_mb')
+    v.window_rss[c] = m('throughput', c, 'max_rss_mb', HEADLINE)
     v.soak_rss[c] = m('soak', c, 'rss_after_mb')
     v.soak_growth[c] = m('soak', c, soakGrowth)
     v.construct_ms[c] = m('construct', c, 'construct_ms')
@@ -74,8 +79,8 @@ function targets(v, constructCount) {
     { key: 'tput_official', what: `throughput at ${HEADLINE} in flight ≥ 10× official`, value: r(v.tput[HEADLINE].native, v.tput[HEADLINE].official), ok: ge(r(v.tput[HEADLINE].native, v.tput[HEADLINE].official), 10), want: '≥ 10×' },
     { key: 'tput_floor', what: `throughput at ${HEADLINE} in flight ≥ 0.7× floor`, value: r(v.tput[HEADLINE].native, v.tput[HEADLINE].floor), ok: ge(r(v.tput[HEADLINE].native, v.tput[HEADLINE].floor), 0.7), want: '≥ 0.7×' },
     { key: 'cpu_seq', what: 'client CPU per call, sequential ≤ 0.1× official', value: r(v.seq_cpu.native, v.seq_cpu.official), ok: le(r(v.seq_cpu.native, v.seq_cpu.official), 0.1), want: '≤ 0.1×' },
-    { key: 'cpu_128', what: `client CPU per call, ${HEADLINE} in flight ≤ 0.1× official`, value: r(v.cpu128.native, v.cpu128.official), ok: le(r(v.cpu128.native, v.cpu128.official), 0.1), want: '≤ 0.1×' },
-    { key: 'rss', what: `peak RSS (${HEADLINE} in flight) ≤ 0.35× official`, value: r(v.rss128.native, v.rss128.official), ok: le(r(v.rss128.native, v.rss128.official), 0.35), want: '≤ 0.35×' },
+    { key: 'cpu_128', what: `client CPU per call, soak (${HEADLINE} in flight) ≤ 0.1× official`, value: r(v.cpu128.native, v.cpu128.official), ok: le(r(v.cpu128.native, v.cpu128.official), 0.1), want: '≤ 0.1×' },
+    { key: 'rss', what: 'peak RSS (soak) ≤ 0.35× official', value: r(v.peak_rss.native, v.peak_rss.official), ok: le(r(v.peak_rss.native, v.peak_rss.official), 0.35), want: '≤ 0.35×' },
     { key: 'rss_flat', what: `RSS flat after warm-up (growth ≤ ${FLAT_MB} MB)`, value: v.soak_growth.native, ok: le(v.soak_growth.native, FLAT_MB), want: `≤ ${FLAT_MB} MB`, unit: 'MB' },
     { key: 'construct_ms', what: `${constructCount} clients constructed in ≤ 100 ms`, value: v.construct_ms.native, ok: constructCount === 100 ? le(v.construct_ms.native, 100) : null, want: '≤ 100 ms', unit: 'ms' },
     { key: 'construct_rss', what: `${constructCount} clients: RSS growth ≤ 50 MB`, value: v.construct_rss.native, ok: constructCount === 100 ? le(v.construct_rss.native, 50) : null, want: '≤ 50 MB', unit: 'MB' },
@@ -127,9 +132,11 @@ function table(v, tg, { smoke } = {}) {
   for (const l of LEVELS) row(`throughput, ${l} in flight (calls/s)`, v.tput[l], 0, l === HEADLINE ? ['tput_official', 'tput_floor'] : [])
   for (const l of LEVELS) row(`  client CPU % (one core = 100), ${l} in flight`, v.client_cpu[l], 0, [], { ratios: false })
   for (const l of LEVELS) row(`  server CPU % during it, ${l} in flight`, v.sim_cpu[l], 0, [], { ratios: false })
+  for (const l of LEVELS) row(`  other processes' CPU % during it, ${l} in flight`, v.others_cpu[l], 0, [], { ratios: false })
   row('client CPU ms / 10k calls, sequential', v.seq_cpu, 1, ['cpu_seq'])
-  row(`client CPU ms / 10k calls, ${HEADLINE} in flight`, v.cpu128, 1, ['cpu_128'])
-  row(`peak RSS, ${HEADLINE}-in-flight run (MB)`, v.rss128, 1, ['rss'])
+  row(`client CPU ms / 10k calls, soak (${HEADLINE} in flight)`, v.cpu128, 1, ['cpu_128'])
+  row('peak RSS, soak (MB)', v.peak_rss, 1, ['rss'])
+  row(`peak RSS, ${HEADLINE}-in-flight window run (MB)`, v.window_rss, 1)
   row('RSS after the soak (MB)', v.soak_rss, 1)
   row('RSS growth after warm-up (MB)', v.soak_growth, 1, ['rss_flat'], { ratios: false })
   row('N clients: construct (ms)', v.construct_ms, 1, ['construct_ms'])

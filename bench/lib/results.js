@@ -92,12 +92,16 @@ ${targetList}
   \`process.hrtime.bigint()\`; nearest-rank percentiles (as milvus-sim-load computes its own).
 - **Throughput**: N async loops each awaiting one call after another; ${mode.cfg.throughput.warmupSeconds} s of warm-up, then
   the replies arriving in a ${mode.cfg.throughput.seconds} s window are counted. The floor runs \`--concurrency N --seconds ${mode.cfg.throughput.seconds}\`.
-- **Client CPU**: \`process.cpuUsage()\` over the window in the child (user + system, all threads);
-  for the floor, the rusage of the process from \`wait4\` (a tiny Python parent reports it), minus a
-  one-call run for the sequential row. "CPU %" is CPU time / wall time, 100 = one core busy.
+- **Client CPU**: \`process.cpuUsage()\` in the child (user + system, all threads) over the measured
+  calls: the sequential run, each throughput window, and the whole soak (the CPU-per-call row at 128
+  in flight). The floor has no soak: its row is its 128-in-flight throughput run, whose CPU is the
+  process's rusage from \`wait4\` (a tiny Python parent reports it); its sequential row is a
+  ${mode.cfg.latency.floorCalls.toLocaleString('en-US')}-call run minus a one-call run (start-up, connect). "CPU %" is CPU time / wall
+  time, 100 = one core busy.
 - **Server CPU**: \`/proc/<sim pid>/stat\` utime + stime read at the child's window markers; this
-  machine has ${m.nproc} cores, so ${m.nproc * 100} % means the server and client together can use no more.
-- **Peak RSS**: \`process.resourceUsage().maxRSS\` (floor: rusage maxrss) of the ${mode.cfg.throughput.seconds} s, 128-in-flight run.
+  machine has ${m.nproc} cores, so ${m.nproc * 100} % is all of it, shared by the server and the client.
+- **Peak RSS**: \`process.resourceUsage().maxRSS\` of the soak process (floor: rusage maxrss of its
+  128-in-flight run); the peak of the ${mode.cfg.throughput.seconds} s 128-in-flight window run is shown too.
 - **Soak**: ${mode.cfg.soak.calls.toLocaleString('en-US')} calls at ${mode.cfg.soak.concurrency} in flight, RSS (\`process.memoryUsage.rss()\`) every ${mode.cfg.soak.sampleEvery.toLocaleString('en-US')} replies;
   "growth after warm-up" = last sample − the sample at 10 % of the calls.
 - **N clients** (N = ${mode.cfg.construct.count}): \`new MilvusClient({ address })\` N times against the live server, timed

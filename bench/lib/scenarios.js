@@ -6,33 +6,46 @@ const path = require('node:path')
 const { performance } = require('node:perf_hooks')
 const { runChild } = require('./spawn')
 const { runFloor } = require('./floor')
-const { cpuMs } = require('./procfs')
+const { cpuMs, machineBusyMs } = require('./procfs')
 
 const CHILD = path.join(__dirname, '..', 'child.js')
 const COLD = path.join(__dirname, '..', 'cold.js')
 const NODE = process.execPath
 
-/** Reads the simulator's CPU between the child's start and end markers. */
+/**
+ * Reads the simulator's CPU, and the whole machine's, between the child's start and end markers:
+ * what is left after the server and the client is other engineers' work on this shared machine.
+ */
 function simWindow(simPid) {
-  const w = { cpu0: null, t0: null, cpu1: null, t1: null }
+  const w = { cpu0: null, busy0: null, t0: null, cpu1: null, busy1: null, t1: null }
+  const close = () => {
+    w.cpu1 = cpuMs(simPid)
+    w.busy1 = machineBusyMs()
+    w.t1 = performance.now()
+  }
   return {
     onEvent(e) {
       if (e.event === 'start' || e.event === 'spawned') {
         w.cpu0 = cpuMs(simPid)
+        w.busy0 = machineBusyMs()
         w.t0 = performance.now()
       } else if (e.event === 'end') {
-        w.cpu1 = cpuMs(simPid)
-        w.t1 = performance.now()
+        close()
       }
     },
-    /** Percent of one core; `seconds` overrides the wall time (the floor's own window). */
-    pct(seconds) {
-      if (w.cpu1 === null) {
-        w.cpu1 = cpuMs(simPid)
-        w.t1 = performance.now()
+    /**
+     * Server CPU and others' CPU, in percent of one core. `clientCpuMs` is the client's CPU over
+     * the window; `seconds` overrides the wall time (the floor's own window).
+     */
+    usage(clientCpuMs, seconds) {
+      if (w.cpu1 === null) close()
+      const wall = w.t1 - w.t0
+      const sim = w.cpu1 - w.cpu0
+      const out = { sim_cpu_pct: (sim / (seconds ? seconds * 1000 : wall)) * 100 }
+      if (typeof clientCpuMs === 'number' && w.busy0 !== null) {
+        out.others_cpu_pct = Math.max(0, ((w.busy1 - w.busy0 - sim - clientCpuMs) / wall) * 100)
       }
-      const ms = seconds ? seconds * 1000 : w.t1 - w.t0
-      return ((w.cpu1 - w.cpu0) / ms) * 100
+      return out
     },
   }
 }
@@ -54,7 +67,7 @@ async function jsChild(ctx, client, scenario, opts, timeoutMs) {
   })
   const error = childError(r)
   if (error) return { client, error }
-  return { client, ...r.result, sim_cpu_pct: win.pct(), exited_by_itself: !r.killedBy }
+  return { client, ...r.result, ...win.usage(r.result.cpu_ms), exited_by_itself: !r.killedBy }
 }
 
 function floorArgs(ctx, extra) {
@@ -98,7 +111,7 @@ async function latencyJs(ctx, client) {
 
 /** The floor's CPU per call: a run of N calls minus a run of one (start-up, connect, warm-up). */
 async function latencyFloor(ctx) {
-  const { calls } = ctx.cfg.latency
+  const calls = ctx.cfg.latency.floorCalls
   const base = await runFloor(ctx.art.load, floorArgs(ctx, ['--sequential-calls', '1']), { timeoutMs: 30000 })
   if (base.error) return { client: 'floor', error: base.error }
   const win = simWindow(ctx.sim.pid)
@@ -117,7 +130,7 @@ async function latencyFloor(ctx) {
     cpu_ms: cpu,
     cpu_ms_per_10k: (cpu / (calls - 1)) * 10000,
     max_rss_mb: r.result.max_rss_mb,
-    sim_cpu_pct: win.pct(r.result.seconds),
+    ...win.usage(undefined, r.result.seconds),
   }
 }
 
@@ -149,7 +162,7 @@ async function throughputFloor(ctx, concurrency) {
     cpu_pct: (res.cpu_ms / (res.seconds * 1000)) * 100,
     cpu_ms_per_10k: (res.cpu_ms / res.calls) * 10000,
     max_rss_mb: res.max_rss_mb,
-    sim_cpu_pct: win.pct(res.seconds),
+    ...win.usage(res.cpu_ms, res.seconds),
   }
 }
 
