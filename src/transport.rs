@@ -165,9 +165,10 @@ impl Transport {
         match cancel.as_mut() {
             None => attempts.await,
             Some(rx) => {
+                // A dropped sender (the call's abort entry removed) is not an abort.
                 tokio::select! {
                     biased;
-                    _ = rx.wait_for(|aborted| *aborted) => Err(Failure::Aborted),
+                    Ok(_) = rx.wait_for(|aborted| *aborted) => Err(Failure::Aborted),
                     result = attempts => result,
                 }
             }
@@ -204,7 +205,7 @@ impl Transport {
                     self.log_attempt(call, retries, 12, attempt_started);
                     return Ok(Reply::Unimplemented);
                 }
-                Ok(Err(status)) => local_deadline_guard(CallError::from_status(&status), call),
+                Ok(Err(status)) => classify(&status, call),
                 Err(_elapsed) => deadline_exceeded(call),
             };
             self.log_attempt(call, retries, error.code, attempt_started);
@@ -247,15 +248,22 @@ fn deadline_exceeded(call: &Call) -> CallError {
     )
 }
 
-/// tonic's own per-request timer (driven by the `grpc-timeout` header we send) reports an
-/// expired deadline as CANCELLED "Timeout expired"; a local deadline must read as
-/// DEADLINE_EXCEEDED, as grpc-js reports it.
-fn local_deadline_guard(error: CallError, call: &Call) -> CallError {
-    if error.code == Code::Cancelled as i32 && error.details.starts_with("Timeout expired") {
-        deadline_exceeded(call)
-    } else {
-        error
+/// tonic's codes for two local conditions differ from grpc-js's, which callers switch on:
+/// - its per-request timer (driven by the `grpc-timeout` header we send) reports an expired
+///   deadline as CANCELLED "Timeout expired": a local deadline is DEADLINE_EXCEEDED;
+/// - a connection that breaks mid-call (reset, broken pipe) surfaces as UNKNOWN with a
+///   transport error as its source: the gRPC spec and grpc-js say UNAVAILABLE.
+fn classify(status: &tonic::Status, call: &Call) -> CallError {
+    let mut error = CallError::from_status(status);
+    if status.code() == Code::Cancelled && status.message().starts_with("Timeout expired") {
+        return deadline_exceeded(call);
     }
+    let transport_failure = std::error::Error::source(status)
+        .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some());
+    if status.code() == Code::Unknown && transport_failure {
+        error.code = Code::Unavailable as i32;
+    }
+    error
 }
 
 fn tls_endpoint(endpoint: Endpoint, tls: &TlsSettings) -> Result<Endpoint, String> {

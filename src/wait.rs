@@ -102,7 +102,7 @@ pub async fn wait(
             None => pause.await,
             Some(rx) => {
                 tokio::select! {
-                    _ = rx.wait_for(|aborted| *aborted) => return WaitEnd::Call(Failure::Aborted),
+                    Ok(_) = rx.wait_for(|aborted| *aborted) => return WaitEnd::Call(Failure::Aborted),
                     _ = pause => {}
                 }
             }

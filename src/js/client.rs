@@ -258,17 +258,10 @@ impl NativeClient {
         }
     }
 
+    /// Later calls reject as closed; calls in flight finish (their aborts still work).
     #[napi]
     pub fn close(&self) {
         self.inner.transport.close();
-        let senders: Vec<_> = self
-            .inner
-            .aborts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-            .collect();
-        drop(senders);
     }
 
     #[napi]
