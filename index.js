@@ -271,11 +271,23 @@ class MilvusClient {
     } catch (e) {
       return Promise.reject(validationError(e))
     }
-    const onAbort = () => this._native.abort(id)
-    signal.addEventListener('abort', onAbort, { once: true })
-    return p.then((out) => {
-      signal.removeEventListener('abort', onAbort)
-      return settle(out, method, signal, data)
+    // The abort rejects at once, in JavaScript; the addon then cancels the RPC (the server sees
+    // the stream reset) and its own late settlement is ignored.
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this._native.abort(id)
+        reject(abortError(signal))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      p.then((out) => {
+        signal.removeEventListener('abort', onAbort)
+        // After an abort this is a no-op: a promise settles once.
+        try {
+          resolve(settle(out, method, signal, data))
+        } catch (e) {
+          reject(e)
+        }
+      }, reject)
     })
   }
 
