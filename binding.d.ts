@@ -15,6 +15,7 @@ export declare class NativeClient {
   handshake(): Promise<string | NativeFailure>
   /** Fires the abort of the call started with `abortId`. */
   abort(abortId: number): void
+  /** Later calls reject as closed; calls in flight finish (their aborts still work). */
   close(): void
   useDatabase(dbName: string): void
   getRestoreSnapshotState(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
