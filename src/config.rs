@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use base64::Engine;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// The official client's defaults.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(15_000);
@@ -228,6 +230,35 @@ fn read_pem(option: &str, input: &PemInput) -> Result<Option<Vec<u8>>, String> {
     }
 }
 
+/// Every PEM block must decode, there must be at least one certificate, and each must parse
+/// as X.509.
+fn check_certs(name: &str, pem: &[u8]) -> Result<(), String> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("The `tls.{name}` option is malformed PEM: {e}."))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "The `tls.{name}` option holds no \"-----BEGIN CERTIFICATE-----\" block."
+        ));
+    }
+    let mut parsed = rustls::RootCertStore::empty();
+    for cert in certs {
+        parsed.add(cert).map_err(|e| {
+            format!("The `tls.{name}` option holds a certificate that does not parse: {e}.")
+        })?;
+    }
+    Ok(())
+}
+
+/// The key must decode and be a kind rustls can sign with.
+fn check_key(pem: &[u8]) -> Result<(), String> {
+    let key = PrivateKeyDer::from_pem_slice(pem)
+        .map_err(|e| format!("The `tls.privateKey` option is not a PEM private key: {e}."))?;
+    rustls::crypto::ring::sign::any_supported_type(&key)
+        .map(|_| ())
+        .map_err(|e| format!("The `tls.privateKey` option is not a usable private key: {e}."))
+}
+
 /// The official modes: `https://`/`ssl` or a root cert → one-way; a private key → mutual;
 /// `skipCertCheck` → TLS without verifying the server.
 fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSettings>, String> {
@@ -255,8 +286,17 @@ fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSetti
             }
         }
     }
+    // A `-----BEGIN` line around garbage would only fail at the first call (as a retried
+    // UNAVAILABLE "UnknownIssuer"), so parse the material now.
+    if let Some(pem) = &ca_pem {
+        check_certs("rootCert", pem)?;
+    }
     let identity = match (chain, key) {
-        (Some(c), Some(k)) => Some((c, k)),
+        (Some(c), Some(k)) => {
+            check_certs("certChain", &c)?;
+            check_key(&k)?;
+            Some((c, k))
+        }
         (None, None) => None,
         (None, Some(_)) => {
             return Err("Mutual TLS needs `tls.certChain` (or `tls.certChainPath`) \
@@ -463,5 +503,59 @@ mod tests {
             ..Default::default()
         });
         assert!(Settings::from_raw(&r).unwrap_err().contains("certChain"));
+    }
+
+    // Throwaway material from `milvus-sim gen-certs` (a test CA and a client certificate).
+    const CA: &str = "-----BEGIN CERTIFICATE-----\nMIIBqzCCAVCgAwIBAgIUaQpzd0HNiHW50sbOMQNSHXCx1VowCgYIKoZIzj0EAwIw\nMjEbMBkGA1UEAwwSbWlsdnVzLXNpbSB0ZXN0IENBMRMwEQYDVQQKDAptaWx2dXMt\nc2ltMCAXDTc1MDEwMTAwMDAwMFoYDzQwOTYwMTAxMDAwMDAwWjAyMRswGQYDVQQD\nDBJtaWx2dXMtc2ltIHRlc3QgQ0ExEzARBgNVBAoMCm1pbHZ1cy1zaW0wWTATBgcq\nhkjOPQIBBggqhkjOPQMBBwNCAATig+BrYfz0iltf0mhdj9G7mczuJY+TIdN0QIEZ\nzF+ScSYa9h22A+xke79Xi4j+jzSyPNg9xRKAcm0fEtSWIcUBo0IwQDAOBgNVHQ8B\nAf8EBAMCAYYwHQYDVR0OBBYEFIQkicRy70/N7Csq2/nq8zWUbsf+MA8GA1UdEwEB\n/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAP18FWmymWS3CyMEwOZMFLl9ML/K\nbQwiyHlpS7yCXjq8AiEA/gNH7DqtIxCvAoxQs1ug4LC5g/M3Ywz5MBbkduRgd5Q=\n-----END CERTIFICATE-----\n";
+    const CLIENT_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBfTCCASSgAwIBAgIUE4Eooa/zUASRToKAHiLIaAPPSn4wCgYIKoZIzj0EAwIw\nMjEbMBkGA1UEAwwSbWlsdnVzLXNpbSB0ZXN0IENBMRMwEQYDVQQKDAptaWx2dXMt\nc2ltMCAXDTc1MDEwMTAwMDAwMFoYDzQwOTYwMTAxMDAwMDAwWjAxMRowGAYDVQQD\nDBFtaWx2dXMtc2ltLWNsaWVudDETMBEGA1UECgwKbWlsdnVzLXNpbTBZMBMGByqG\nSM49AgEGCCqGSM49AwEHA0IABPsZpuMIgtaRaAy79g75sSkPSd9Rzu054KT8NwLN\nQY1+U9VEh4E3o1mV6PVd4v2rnq6VL5EKNfOWkgchH+Rw5CKjFzAVMBMGA1UdJQQM\nMAoGCCsGAQUFBwMCMAoGCCqGSM49BAMCA0cAMEQCIDD4kl4oN9mEWcHSui4cviQi\npl+wUhW+GGzS2EwElYmBAiBu5p/TcP7N/2EI3itbf/+7bsMFfOBiXhdN4gKBOnP2\nng==\n-----END CERTIFICATE-----\n";
+    const CLIENT_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgxW/Aou8O6vnBq6/5\noeSD8MfLVqJllbDm+3nEPctMBfihRANCAAT7GabjCILWkWgMu/YO+bEpD0nfUc7t\nOeCk/DcCzUGNflPVRIeBN6NZlej1XeL9q56ulS+RCjXzlpIHIR/kcOQi\n-----END PRIVATE KEY-----\n";
+
+    fn with_tls(
+        root: Option<&str>,
+        chain: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Settings, String> {
+        let pem = |p: Option<&str>| PemInput {
+            inline: p.map(|s| s.as_bytes().to_vec()),
+            path: None,
+        };
+        let mut r = raw("h:1");
+        r.tls = Some(RawTls {
+            root_cert: pem(root),
+            cert_chain: pem(chain),
+            private_key: pem(key),
+            ..Default::default()
+        });
+        Settings::from_raw(&r)
+    }
+
+    #[test]
+    fn malformed_pem_is_refused_at_construction() {
+        assert!(with_tls(Some(CA), None, None).unwrap().tls.is_some());
+        assert!(with_tls(Some(CA), Some(CLIENT_CERT), Some(CLIENT_KEY)).is_ok());
+        let garbage = "-----BEGIN CERTIFICATE-----\nzzzz\n-----END CERTIFICATE-----\n";
+        let e = with_tls(Some(garbage), None, None).unwrap_err();
+        assert!(
+            e.contains("`tls.rootCert`") && e.contains("does not parse"),
+            "{e}"
+        );
+        let bad_base64 = CA.replacen("\nMII", "\n!!!", 1);
+        let e = with_tls(Some(&bad_base64), None, None).unwrap_err();
+        assert!(
+            e.contains("`tls.rootCert`") && e.contains("malformed PEM"),
+            "{e}"
+        );
+        let e = with_tls(Some("-----BEGIN PRIVATE KEY-----\n"), None, None).unwrap_err();
+        assert!(e.contains("`tls.rootCert`"), "{e}");
+        let e = with_tls(None, Some(garbage), Some(CLIENT_KEY)).unwrap_err();
+        assert!(e.contains("`tls.certChain`"), "{e}");
+        let e = with_tls(None, Some(CLIENT_CERT), Some(CA)).unwrap_err();
+        assert!(e.contains("`tls.privateKey`"), "{e}");
+        let bad_key = "-----BEGIN PRIVATE KEY-----\nzzzz\n-----END PRIVATE KEY-----\n";
+        let e = with_tls(None, Some(CLIENT_CERT), Some(bad_key)).unwrap_err();
+        assert!(
+            e.contains("`tls.privateKey`") && e.contains("usable"),
+            "{e}"
+        );
     }
 }
