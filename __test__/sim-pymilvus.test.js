@@ -22,7 +22,7 @@ function run(python, args) {
 test('pymilvus: snapshot lifecycle and §6 errors', async () => {
   const python = ensurePyEnv()
   const sim = await startSim({
-    args: ['--collection', 'default/books', '--auth', 'root:Milvus', '--tick-ms', '50', '--restore-ms', '100'],
+    args: ['--collection', 'default/books', '--auth', 'root:Milvus', '--tick-ms', '300', '--restore-ms', '500'],
     record: true,
   })
   try {
@@ -44,7 +44,7 @@ test('pymilvus: snapshot lifecycle and §6 errors', async () => {
       db_name: 'default',
       collection_name: 'books_copy',
       progress: 100,
-      time_cost: 150,
+      time_cost: 800,
     })
     assert.deepEqual(out.target_exists, {
       code: 1100,

@@ -14,9 +14,9 @@ const FAST: &[&str] = &[
     "--collection",
     "db1/c1",
     "--tick-ms",
-    "150",
-    "--restore-ms",
     "300",
+    "--restore-ms",
+    "600",
     "--segments",
     "3",
 ];
@@ -178,7 +178,7 @@ async fn lifecycle_with_progressing_restore() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert_eq!(seen, vec![1, 2, 3]);
-    assert_eq!((done.progress, done.time_cost), (100, 450));
+    assert_eq!((done.progress, done.time_cost), (100, 900));
 
     let all = c
         .list_restore_snapshot_jobs(ListRestoreSnapshotJobsRequest::default())
@@ -518,7 +518,7 @@ async fn injected_failures_and_retention() {
         "--fail-snapshot",
         "slow=timeout",
         "--job-retention-ms",
-        "300",
+        "1000",
     ]);
     let mut c = sim.client().await;
     let job = |name: &'static str, target: &'static str| {
@@ -557,7 +557,7 @@ async fn injected_failures_and_retention() {
     assert_eq!((info.state, info.time_cost), (3, 50));
 
     // Finished jobs are forgotten after the retention.
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(state(&mut c, good).await.status.unwrap().code, 2101);
     let all = c
         .list_restore_snapshot_jobs(ListRestoreSnapshotJobsRequest::default())
