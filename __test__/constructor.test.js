@@ -1,0 +1,229 @@
+'use strict'
+// Construction (SPEC §1, §4, §7.5): both forms, address normalisation and TLS switching,
+// the official missing-address error, malformed known options thrown at construction,
+// unknown options accepted, timeout as a number or a time token.
+
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { MilvusClient: Official } = require('@zilliz/milvus2-sdk-node')
+const { MilvusClient: Native } = require('..')
+const { startSim, genCerts } = require('./helpers/sim')
+
+const NOT_FOUND = 2101
+
+async function withSim(options, fn) {
+  const sim = await startSim({ record: true, ...options })
+  try {
+    await fn(sim)
+  } finally {
+    await sim.stop()
+  }
+}
+
+/** Makes one call with `client`, then closes it; resolves to the reply's status code. */
+async function oneCall(client, req = { job_id: 1 }) {
+  try {
+    return (await client.getRestoreSnapshotState(req)).status.code
+  } finally {
+    await client.closeConnection()
+  }
+}
+
+let certs
+async function getCerts() {
+  certs ??= await genCerts(fs.mkdtempSync(path.join(os.tmpdir(), 'mn-ctor-certs-')))
+  return certs
+}
+
+test('config object form', async () => {
+  await withSim({}, async (sim) => {
+    const client = new Native({ address: sim.address })
+    assert.ok(client instanceof Native)
+    assert.equal((await client.connectPromise).status.code, 0)
+    assert.equal(await oneCall(client), NOT_FOUND)
+  })
+})
+
+test('positional form: address, ssl, username, password, channelOptions', async () => {
+  await withSim({ args: ['--auth', 'root:Milvus'] }, async (sim) => {
+    assert.equal(await oneCall(new Native(sim.address, false, 'root', 'Milvus', { 'grpc.keepalive_time_ms': 1000 })), NOT_FOUND)
+    assert.equal(await oneCall(new Official(sim.address, false, 'root', 'Milvus')), NOT_FOUND)
+    // Address alone; the handshake is refused without credentials, which must stay harmless.
+    await assert.rejects(new Native(sim.address).getRestoreSnapshotState({ job_id: 1 }), { code: 16 })
+    const calls = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState')
+    assert.deepEqual(calls.map((r) => r.outcome), ['ok', 'ok', 'grpc:16'])
+  })
+})
+
+test('address with http://: stripped, plaintext', async () => {
+  await withSim({}, async (sim) => {
+    assert.equal(await oneCall(new Native({ address: `http://127.0.0.1:${sim.port}` })), NOT_FOUND)
+    assert.equal(await oneCall(new Native({ address: `http://localhost:${sim.port}` })), NOT_FOUND)
+    assert.equal(await oneCall(new Official({ address: `http://localhost:${sim.port}` })), NOT_FOUND)
+    assert.equal(sim.records().filter((r) => r.method === 'GetRestoreSnapshotState').length, 3)
+  })
+})
+
+test('https:// and ssl: true turn TLS on (a plaintext server refuses, as for the official SDK)', async () => {
+  await withSim({}, async (sim) => {
+    for (const config of [{ address: `https://127.0.0.1:${sim.port}` }, { address: sim.address, ssl: true }]) {
+      const opts = { ...config, __SKIP_CONNECT__: true, maxRetries: 0 }
+      await assert.rejects(oneCall(new Native(opts), { job_id: 1, timeout: 2000 }), { code: 14 })
+      await assert.rejects(oneCall(new Official(opts), { job_id: 1, timeout: 2000 }), { code: 14 })
+    }
+    assert.deepEqual(sim.records().filter((r) => r.method === 'GetRestoreSnapshotState'), [])
+  })
+})
+
+test('https:// against a TLS server: verified with tls.rootCertPath / rootCert, refused without', async () => {
+  const c = await getCerts()
+  await withSim({ tls: { cert: c.serverCert, key: c.serverKey } }, async (sim) => {
+    const address = `https://localhost:${sim.port}`
+    assert.equal(await oneCall(new Native({ address, tls: { rootCertPath: c.ca } })), NOT_FOUND)
+    assert.equal(await oneCall(new Native({ address, tls: { rootCert: fs.readFileSync(c.ca) } })), NOT_FOUND)
+    assert.equal(await oneCall(new Native({ address, tls: { rootCert: fs.readFileSync(c.ca, 'utf8') } })), NOT_FOUND)
+    assert.equal(await oneCall(new Native({ address: `localhost:${sim.port}`, ssl: true, tls: { rootCertPath: c.ca } })), NOT_FOUND)
+    assert.equal(await oneCall(new Native({ address, tls: { skipCertCheck: true } })), NOT_FOUND)
+    assert.equal(await oneCall(new Official({ address, tls: { rootCertPath: c.ca } })), NOT_FOUND)
+    const quick = { __SKIP_CONNECT__: true, maxRetries: 0 }
+    // Unknown CA; and plaintext (http://) to a TLS server.
+    await assert.rejects(oneCall(new Native({ address, ...quick }), { job_id: 1, timeout: 2000 }), { code: 14 })
+    await assert.rejects(oneCall(new Native({ address: `http://localhost:${sim.port}`, ...quick }), { job_id: 1, timeout: 2000 }), { code: 14 })
+  })
+})
+
+const NO_ADDRESS = [
+  ['no argument', []],
+  ['undefined', [undefined]],
+  ['{}', [{}]],
+  ["{ address: '' }", [{ address: '' }]],
+  ['{ address: undefined, token }', [{ address: undefined, token: 't' }]],
+  ["positional ''", ['']],
+]
+
+for (const [name, args] of NO_ADDRESS) {
+  test(`missing address (${name}) throws the official message synchronously`, () => {
+    const message = 'The `address` property is missing.'
+    assert.throws(() => new Official(...args), { message })
+    assert.throws(
+      () => new Native(...args),
+      (e) => {
+        assert.equal(Object.getPrototypeOf(e), Error.prototype)
+        assert.equal(e.message, message)
+        return true
+      },
+    )
+  })
+}
+
+const GARBAGE_CERT = '-----BEGIN CERTIFICATE-----\nzzzz\n-----END CERTIFICATE-----\n'
+const GARBAGE_KEY = '-----BEGIN PRIVATE KEY-----\nzzzz\n-----END PRIVATE KEY-----\n'
+
+function badOptions(c) {
+  return [
+    ['timeout "abc"', { timeout: 'abc' }, /`timeout`/],
+    ['timeout "10x"', { timeout: '10x' }, /`timeout`/],
+    ['timeout "-5s"', { timeout: '-5s' }, /`timeout`/],
+    ['timeout -5', { timeout: -5 }, /`timeout`/],
+    ['timeout NaN', { timeout: NaN }, /`timeout`/],
+    ['maxRetries -1', { maxRetries: -1 }, /`maxRetries`/],
+    ['maxRetries 1.5', { maxRetries: 1.5 }, /`maxRetries`/],
+    ['retryDelay -1', { retryDelay: -1 }, /`retryDelay`/],
+    ['unreadable tls.rootCertPath', { tls: { rootCertPath: '/nonexistent/ca.pem' } }, /`tls\.rootCertPath`.*cannot be read/],
+    ['unreadable tls.privateKeyPath', { tls: { privateKeyPath: '/nonexistent/k.pem', certChainPath: c.clientCert } }, /`tls\.privateKeyPath`/],
+    ['unreadable tls.certChainPath', { tls: { privateKeyPath: c.clientKey, certChainPath: '/nonexistent/c.pem' } }, /`tls\.certChainPath`/],
+    ['a directory as tls.rootCertPath', { tls: { rootCertPath: os.tmpdir() } }, /`tls\.rootCertPath`/],
+    ['tls.rootCert not PEM', { tls: { rootCert: 'not a pem' } }, /`tls\.rootCert`/],
+    ['tls.rootCert a BEGIN line around garbage', { tls: { rootCert: GARBAGE_CERT } }, /`tls\.rootCert`/],
+    ['tls.rootCert (Buffer) around garbage', { ssl: true, tls: { rootCert: Buffer.from(GARBAGE_CERT) } }, /`tls\.rootCert`/],
+    ['tls.rootCert holding a key', { tls: { rootCertPath: c.clientKey } }, /`tls\.rootCert`/],
+    ['tls.certChain around garbage', { tls: { certChain: GARBAGE_CERT, privateKeyPath: c.clientKey } }, /`tls\.certChain`/],
+    ['tls.privateKey around garbage', { tls: { certChainPath: c.clientCert, privateKey: GARBAGE_KEY } }, /`tls\.privateKey`/],
+    ['tls.privateKey holding a certificate', { tls: { certChainPath: c.clientCert, privateKeyPath: c.ca } }, /`tls\.privateKey`/],
+    ['tls.privateKey without certChain', { tls: { privateKeyPath: c.clientKey } }, /certChain/],
+  ]
+}
+
+test('malformed known options throw at construction, naming the option', async () => {
+  const c = await getCerts()
+  for (const [name, options, pattern] of badOptions(c)) {
+    assert.throws(() => new Native({ address: '127.0.0.1:1', ...options }), (e) => {
+      assert.ok(e instanceof Error, name)
+      assert.match(e.message, pattern, name)
+      return true
+    }, name)
+  }
+})
+
+test('the same options, well formed, construct', async () => {
+  const c = await getCerts()
+  const good = [
+    { timeout: '10s' },
+    { timeout: 0 },
+    { timeout: '0s' },
+    { maxRetries: 0 },
+    { retryDelay: 0 },
+    { tls: { rootCertPath: c.ca } },
+    { tls: { rootCert: fs.readFileSync(c.ca) } },
+    { tls: { rootCertPath: c.ca, privateKeyPath: c.clientKey, certChainPath: c.clientCert, serverName: 'localhost' } },
+    { tls: { privateKey: fs.readFileSync(c.clientKey), certChain: fs.readFileSync(c.clientCert, 'utf8') } },
+  ]
+  for (const options of good) {
+    const client = new Native({ address: '127.0.0.1:1', __SKIP_CONNECT__: true, ...options })
+    await client.closeConnection()
+  }
+})
+
+test('unknown and unimplemented options are accepted and do not get in the way', async () => {
+  await withSim({}, async (sim) => {
+    const client = new Native({
+      address: sim.address,
+      id: 'my-client',
+      pool: { min: 1, max: 5 },
+      channelOptions: { 'grpc.keepalive_time_ms': 1000, 'grpc.max_receive_message_length': -1 },
+      loaderOptions: { longs: Number },
+      trace: true,
+      isGlobal: false,
+      logLevel: 'info',
+      logPrefix: 'x',
+      telemetry: { enabled: false },
+      somethingNew: { nested: [1, 2, 3] },
+    })
+    assert.equal((await client.connectPromise).status.code, 0)
+    // loaderOptions are not applied: int64 stay decimal strings.
+    const res = await client.getRestoreSnapshotState({ job_id: 1 })
+    assert.equal(res.status.code, NOT_FOUND)
+    await client.closeConnection()
+  })
+})
+
+function timeoutMs(value) {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value)
+  assert.ok(m, `malformed grpc-timeout ${value}`)
+  return Number(m[1]) * { H: 3600e3, M: 60e3, S: 1e3, m: 1, u: 1e-3, n: 1e-6 }[m[2]]
+}
+
+test('timeout as a number or a time token, seen as grpc-timeout', async () => {
+  await withSim({}, async (sim) => {
+    const cases = [
+      [2500, 2500],
+      ['3s', 3000],
+      ['2m', 120000],
+      ['1h', 3600000],
+      ['1d', 86400000],
+      ['0s', 86400000],
+      [undefined, 15000],
+    ]
+    for (const [timeout, _ms] of cases) {
+      await oneCall(new Native({ address: sim.address, timeout, __SKIP_CONNECT__: true }))
+    }
+    const sent = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState').map((r) => timeoutMs(r.headers['grpc-timeout']))
+    assert.equal(sent.length, cases.length)
+    for (const [i, [timeout, ms]] of cases.entries()) {
+      assert.ok(sent[i] <= ms && sent[i] > ms - 250, `timeout ${timeout}: grpc-timeout ${sent[i]} ms, want about ${ms}`)
+    }
+  })
+})
