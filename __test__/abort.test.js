@@ -16,7 +16,9 @@ const { startSim } = require('./helpers/sim')
 
 const SLOW = 79 // a GetRestoreSnapshotState fixture that answers after 2 s
 const STUCK = 77 // a job stuck in Executing
+const SLOWER = 81 // answers after 10 s: the mass abort's target, so a loaded server still sees resets first
 const FIXTURES = {
+  [SLOWER]: { fault: { delay_ms: 10000 }, info: { job_id: String(SLOWER), state: 2 } },
   [SLOW]: { fault: { delay_ms: 2000 }, info: { job_id: String(SLOW), state: 2, progress: 10 } },
   [STUCK]: { info: { job_id: String(STUCK), state: 2, progress: 40 } },
 }
@@ -39,6 +41,15 @@ const METHODS = [
 ]
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// "Rejects within a few ms" on a loaded machine (the suites share two cores): the best of
+// several aborts must be a few ms, and none may come near the reply it cut off (2 s away).
+const ROUNDS = 5
+function assertPrompt(latencies, label) {
+  const ms = latencies.map((t) => Math.round(t * 10) / 10)
+  assert.ok(Math.min(...ms) < 15, `${label}: no abort settled within 15 ms: ${ms.join(', ')}`)
+  assert.ok(Math.max(...ms) < 500, `${label}: an abort took ${Math.max(...ms)} ms: ${ms.join(', ')}`)
+}
 
 async function withSim(fn, { client = {} } = {}) {
   const sim = await startSim({ args: ARGS, fixtures: FIXTURES, record: true })
@@ -137,20 +148,22 @@ test('AbortSignal.abort() without a reason: cause is the DOMException reason', a
 
 test('abort mid-RPC against a slow fixture: rejects within a few ms, the sim records the call cancelled', async () => {
   await withSim(async (client, sim) => {
-    const ac = new AbortController()
-    const reason = new Error('user gave up')
-    const p = client.getRestoreSnapshotState({ job_id: SLOW, signal: ac.signal })
-    await sleep(200)
-    const t0 = performance.now()
-    ac.abort(reason)
-    await assert.rejects(p, (e) => assertAbortError(e, reason))
-    const elapsed = performance.now() - t0
-    assert.ok(elapsed < 30, `settled ${elapsed.toFixed(1)} ms after abort`)
-    const lines = await recorded(sim, 'GetRestoreSnapshotState', 1)
-    assert.deepEqual(lines.map((r) => r.outcome), ['cancelled'])
-    // Recorded long before the fixture's 2 s delay would have ended.
-    assert.ok(performance.now() - t0 < 1500)
-    assert.equal(getEventListeners(ac.signal, 'abort').length, 0)
+    const latencies = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const ac = new AbortController()
+      const reason = new Error(`user gave up (${round})`)
+      const p = client.getRestoreSnapshotState({ job_id: SLOW, signal: ac.signal })
+      await sleep(100)
+      const t0 = performance.now()
+      ac.abort(reason)
+      await assert.rejects(p, (e) => assertAbortError(e, reason))
+      latencies.push(performance.now() - t0)
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 0)
+    }
+    assertPrompt(latencies, 'getRestoreSnapshotState')
+    // Every call was reset on the wire (recorded long before the fixture's 2 s delay ends).
+    const lines = await recorded(sim, 'GetRestoreSnapshotState', ROUNDS)
+    assert.deepEqual(lines.map((r) => r.outcome), Array(ROUNDS).fill('cancelled'))
     // The client keeps working.
     const res = await client.getRestoreSnapshotState({ job_id: STUCK })
     assert.equal(res.info.state, 'RestoreSnapshotExecuting')
@@ -164,6 +177,7 @@ test('abort mid-RPC on every method (reply held back by a proxy): rejects within
   try {
     await client.connectPromise
     await client.listSnapshots({ collection_name: 'books' }) // the connection is up
+    const latencies = []
     for (const [method, , req] of METHODS) {
       proxy.holdMs = 2000
       const ac = new AbortController()
@@ -179,10 +193,11 @@ test('abort mid-RPC on every method (reply held back by a proxy): rejects within
       const t0 = performance.now()
       ac.abort(reason)
       await assert.rejects(p, (e) => assertAbortError(e, reason))
-      const elapsed = performance.now() - t0
-      assert.ok(elapsed < 30, `${method}: settled ${elapsed.toFixed(1)} ms after abort`)
+      latencies.push(performance.now() - t0)
+      assert.ok(latencies.at(-1) < 500, `${method}: settled ${latencies.at(-1).toFixed(1)} ms after abort`)
       assert.equal(getEventListeners(ac.signal, 'abort').length, 0, `${method}: abort listener left behind`)
     }
+    assertPrompt(latencies, 'all methods')
     // Once the held replies drain, the same client still answers.
     proxy.holdMs = 0
     await sleep(2100)
@@ -250,9 +265,9 @@ test('1000 concurrent calls aborted in flight: all reject at once, nothing leaks
     setMaxListeners(5000, ac.signal) // one signal for 2000 calls is the point here
     const reason = new Error('mass abort')
     const calls = []
-    for (let i = 0; i < 1000; i++) calls.push(client.getRestoreSnapshotState({ job_id: SLOW, signal: ac.signal }))
+    for (let i = 0; i < 1000; i++) calls.push(client.getRestoreSnapshotState({ job_id: SLOWER, signal: ac.signal }))
     // And 1000 waits (their polls are slow too).
-    for (let i = 0; i < 1000; i++) calls.push(client.waitForRestoreSnapshot({ job_id: SLOW, interval: 10, signal: ac.signal }))
+    for (let i = 0; i < 1000; i++) calls.push(client.waitForRestoreSnapshot({ job_id: SLOWER, interval: 10, signal: ac.signal }))
     assert.equal(getEventListeners(ac.signal, 'abort').length, 2000)
     await sleep(300)
     const t0 = performance.now()
@@ -261,8 +276,8 @@ test('1000 concurrent calls aborted in flight: all reject at once, nothing leaks
     const results = await Promise.allSettled(calls)
     const elapsed = performance.now() - t0
     // Node's own EventTarget needs ~20 ms to dispatch 1000 listeners; allow for 2000 native
-    // aborts and settlements, but well before the fixture would have answered (1.7 s from now).
-    assert.ok(elapsed < 1500, `2000 aborts took ${elapsed.toFixed(0)} ms`)
+    // aborts and settlements on a loaded machine, far from the fixture's 10 s.
+    assert.ok(elapsed < 5000, `2000 aborts took ${elapsed.toFixed(0)} ms`)
     for (const r of results) {
       assert.equal(r.status, 'rejected')
       assert.equal(r.reason.name, 'AbortError')
@@ -272,10 +287,10 @@ test('1000 concurrent calls aborted in flight: all reject at once, nothing leaks
     const t1 = performance.now()
     const res = await client.getRestoreSnapshotState({ job_id: STUCK })
     assert.equal(res.info.state, 'RestoreSnapshotExecuting')
-    assert.ok(performance.now() - t1 < 1000, 'a normal call after the mass abort is slow')
+    assert.ok(performance.now() - t1 < 2000, 'a normal call after the mass abort is slow')
     // Every stream the server saw was reset, none answered after the fact.
     await sleep(200)
-    const lines = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState' && r.request.job_id === String(SLOW))
+    const lines = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState' && r.request.job_id === String(SLOWER))
     assert.ok(lines.length > 0)
     const answered = lines.filter((r) => r.outcome !== 'cancelled')
     assert.deepEqual(answered, [], `${answered.length} of ${lines.length} aborted calls were answered, not cancelled (abort at ${abortedAt})`)
