@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// JSON file of scripted GetRestoreSnapshotState replies and faults, keyed by job id.
     #[arg(long)]
     pub fixtures: Option<PathBuf>,
-    /// Append one JSON line per call attempt to this file.
+    /// Write one JSON line per call attempt to this file (truncated at start).
     #[arg(long)]
     pub record: Option<PathBuf>,
     /// Time a restore spends copying its segments once executing, in ms.
