@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tonic::codegen::Bytes;
 
 use crate::pb::common::{ErrorCode, Status};
 use crate::pb::milvus::{
@@ -26,6 +27,10 @@ pub struct Fault {
     /// How many attempts the fault applies to; `None`: all of them.
     pub fail_times: Option<u64>,
     pub drop: bool,
+    /// Reset the HTTP/2 stream (RST_STREAM) instead of replying.
+    pub reset: bool,
+    /// Send these bytes as the whole response body (gRPC framing included), then `grpc-status: 0`.
+    pub raw_body: Option<Bytes>,
 }
 
 #[derive(Debug)]
@@ -41,6 +46,8 @@ pub enum Scripted<'a> {
     Reply(&'a GetRestoreSnapshotStateResponse),
     Fail(tonic::Code, &'a str),
     Drop,
+    Reset,
+    Raw(Bytes),
 }
 
 impl Fixture {
@@ -51,6 +58,10 @@ impl Fixture {
             Some(f) if f.fail_times.is_none_or(|max| n < max) => {
                 let what = if f.drop {
                     Scripted::Drop
+                } else if f.reset {
+                    Scripted::Reset
+                } else if let Some(raw) = &f.raw_body {
+                    Scripted::Raw(raw.clone())
                 } else {
                     match f.code {
                         Some(code) if code != 0 => {
@@ -178,6 +189,17 @@ fn fault(value: &Value) -> Result<Fault, String> {
             "delay_ms" => f.delay = Some(Duration::from_millis(int(v, k)?)),
             "fail_times" => f.fail_times = Some(int(v, k)?),
             "drop" => f.drop = v.as_bool().ok_or("drop must be a boolean")?,
+            "reset" => f.reset = v.as_bool().ok_or("reset must be a boolean")?,
+            "raw_body_base64" => f.raw_body = Some(base64(v, k)?),
+            "raw_message_base64" => {
+                // One well-framed gRPC message around arbitrary payload bytes.
+                let payload = base64(v, k)?;
+                let mut framed = Vec::with_capacity(payload.len() + 5);
+                framed.push(0);
+                framed.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+                framed.extend_from_slice(&payload);
+                f.raw_body = Some(Bytes::from(framed));
+            }
             other => return Err(format!("unknown fault field {other:?}")),
         }
     }
@@ -196,6 +218,15 @@ where
     };
     text.parse()
         .map_err(|_| format!("{field}: {text} is not an integer in range"))
+}
+
+fn base64(v: &Value, field: &str) -> Result<Bytes, String> {
+    use base64::Engine;
+    let text = string(v, field)?;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map(Bytes::from)
+        .map_err(|e| format!("{field}: not base64: {e}"))
 }
 
 fn string(v: &Value, field: &str) -> Result<String, String> {
@@ -269,6 +300,26 @@ mod tests {
         assert!(matches!(what, Scripted::Reply(_)));
         assert!(matches!(f[&2].attempt().1, Scripted::Drop));
         assert!(matches!(f[&2].attempt().1, Scripted::Reply(_)));
+    }
+
+    #[test]
+    fn reset_and_raw_bodies() {
+        let f = parse(
+            r#"{"1": {"fault": {"reset": true}},
+                "2": {"fault": {"raw_body_base64": "AAAAAAUB"}},
+                "3": {"fault": {"raw_message_base64": "CAE="}}}"#,
+        )
+        .unwrap();
+        assert!(matches!(f[&1].attempt().1, Scripted::Reset));
+        match f[&2].attempt().1 {
+            Scripted::Raw(b) => assert_eq!(&b[..], &[0, 0, 0, 0, 5, 1]),
+            other => panic!("{other:?}"),
+        }
+        match f[&3].attempt().1 {
+            Scripted::Raw(b) => assert_eq!(&b[..], &[0, 0, 0, 0, 2, 8, 1]),
+            other => panic!("{other:?}"),
+        }
+        assert!(parse(r#"{"1": {"fault": {"raw_body_base64": "!!"}}}"#).is_err());
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
         builder = builder.tls_config(tls)?;
     }
     builder
-        .add_service(unary::FirstMessageOnly(sim.into_server()))
+        .add_service(unary::UnaryWire(sim.into_server()))
         .serve_with_incoming_shutdown(net::incoming(listener), signal)
         .await?;
     Ok(())

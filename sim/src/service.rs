@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
+use tonic::codegen::Bytes;
 use tonic::metadata::MetadataMap;
 use tonic::transport::server::TlsConnectInfo;
 use tonic::{Extensions, Request, Response, Status};
@@ -20,6 +21,7 @@ use crate::pb::milvus::*;
 use crate::record::{Recorder, ToRecord};
 use crate::status::{success, MilvusError};
 use crate::store::{RestoreTarget, SnapshotRef, Store};
+use crate::unary::{RawBody, ResetStream};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -36,6 +38,10 @@ enum Action<R> {
     Reply(R),
     Fail(Status),
     Drop,
+    /// Reset the HTTP/2 stream (done by [`crate::unary::UnaryWire`]).
+    Reset,
+    /// Send these bytes as the response body (done by [`crate::unary::UnaryWire`]).
+    Raw(Bytes),
 }
 
 struct Plan<R> {
@@ -191,7 +197,7 @@ impl Sim {
     ) -> Result<Response<R>, Status>
     where
         Q: ToRecord,
-        R: HasStatus,
+        R: HasStatus + Default,
     {
         let (meta, ext, message) = request.into_parts();
         let record = self
@@ -235,6 +241,22 @@ impl Sim {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 Err(Status::unavailable("connection dropped"))
             }
+            Action::Reset => {
+                if let Some(record) = record {
+                    record.finish("reset", None);
+                }
+                let mut response = Response::new(R::default());
+                response.extensions_mut().insert(ResetStream);
+                Ok(response)
+            }
+            Action::Raw(bytes) => {
+                if let Some(record) = record {
+                    record.finish("raw", None);
+                }
+                let mut response = Response::new(R::default());
+                response.extensions_mut().insert(RawBody(bytes));
+                Ok(response)
+            }
         }
     }
 
@@ -258,6 +280,8 @@ impl Sim {
                 Scripted::Reply(r) => Action::Reply(r.clone()),
                 Scripted::Fail(code, message) => Action::Fail(Status::new(code, message)),
                 Scripted::Drop => Action::Drop,
+                Scripted::Reset => Action::Reset,
+                Scripted::Raw(bytes) => Action::Raw(bytes),
             };
             return Plan { delay, action };
         }

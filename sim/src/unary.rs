@@ -1,41 +1,117 @@
-//! Answer a unary call as soon as its request message has arrived, as grpc-go (Milvus) does.
+//! How unary calls meet the wire.
 //!
-//! tonic's unary path waits for the client to half-close the stream before calling the handler.
-//! The official Node SDK's retries re-send the message without half-closing, so against a plain
-//! tonic server every retried attempt hangs until its deadline (and is never seen by the handler
-//! nor recorded). This wrapper ends the request body right after the first gRPC message.
+//! In: answer as soon as the request message has arrived, as grpc-go (Milvus) does. tonic's unary
+//! path waits for the client to half-close the stream before calling the handler; the official
+//! Node SDK's retries re-send the message without half-closing, so against a plain tonic server
+//! every retried attempt hangs until its deadline (and is never seen by the handler nor recorded).
+//! The request body is ended right after the first gRPC message.
+//!
+//! Out: a handler can ask for a stream reset ([`ResetStream`]) or a raw response body
+//! ([`RawBody`]) through the response extensions; everything else passes through untouched.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use tonic::body::Body;
-use tonic::codegen::{http, Bytes, Service};
+use tonic::codegen::{http, Bytes, Service, StdError};
 use tonic::server::NamedService;
+
+/// Response extension: reset the HTTP/2 stream instead of replying (the body fails before any
+/// data, and hyper answers that with RST_STREAM INTERNAL_ERROR after the response headers).
+#[derive(Clone, Copy, Debug)]
+pub struct ResetStream;
+
+/// Response extension: send these bytes as the whole body, then `grpc-status: 0`.
+#[derive(Clone, Debug)]
+pub struct RawBody(pub Bytes);
 
 /// Wraps a service whose methods are all unary.
 #[derive(Clone)]
-pub struct FirstMessageOnly<S>(pub S);
+pub struct UnaryWire<S>(pub S);
 
-impl<S: NamedService> NamedService for FirstMessageOnly<S> {
+impl<S: NamedService> NamedService for UnaryWire<S> {
     const NAME: &'static str = S::NAME;
 }
 
-impl<S> Service<http::Request<Body>> for FirstMessageOnly<S>
+impl<S> Service<http::Request<Body>> for UnaryWire<S>
 where
-    S: Service<http::Request<Body>>,
+    S: Service<http::Request<Body>, Response = http::Response<Body>>,
+    S::Future: Unpin,
 {
-    type Response = S::Response;
+    type Response = http::Response<Body>;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Scripted<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.0.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        self.0
-            .call(request.map(|body| Body::new(FirstMessage::new(body))))
+        Scripted(
+            self.0
+                .call(request.map(|body| Body::new(FirstMessage::new(body)))),
+        )
+    }
+}
+
+/// The inner service's future, with the scripted reset / raw body applied to its response.
+pub struct Scripted<F>(F);
+
+impl<F, E> Future for Scripted<F>
+where
+    F: Future<Output = Result<http::Response<Body>, E>> + Unpin,
+{
+    type Output = Result<http::Response<Body>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut response = ready!(Pin::new(&mut self.0).poll(cx))?;
+        let extensions = response.extensions_mut();
+        if extensions.remove::<ResetStream>().is_some() {
+            *response.body_mut() = Body::new(Failing);
+        } else if let Some(RawBody(bytes)) = extensions.remove::<RawBody>() {
+            *response.body_mut() = Body::new(Raw(Some(bytes), true));
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// A body whose first poll fails: hyper resets the stream.
+struct Failing;
+
+impl HttpBody for Failing {
+    type Data = Bytes;
+    type Error = StdError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(Some(Err("scripted stream reset".into())))
+    }
+}
+
+/// Raw data, then OK trailers.
+struct Raw(Option<Bytes>, bool);
+
+impl HttpBody for Raw {
+    type Data = Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Some(data) = self.0.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        if std::mem::take(&mut self.1) {
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("grpc-status", http::HeaderValue::from_static("0"));
+            return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+        }
+        Poll::Ready(None)
     }
 }
 

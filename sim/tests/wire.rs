@@ -385,3 +385,44 @@ async fn drop_fault_over_tls() {
         "the drop must be immediate"
     );
 }
+
+#[tokio::test]
+async fn hostile_replies_reset_and_raw_bytes() {
+    let fixtures = r#"{
+      "14": {"fault": {"reset": true, "fail_times": 1}, "info": {"state": 3}},
+      "15": {"fault": {"raw_message_base64": "EgIoAw=="}},
+      "16": {"fault": {"raw_body_base64": "AAAAAAoSAg=="}},
+      "17": {"fault": {"raw_message_base64": "////"}}
+    }"#;
+    let dir = common::scratch();
+    std::fs::write(dir.join("f.json"), fixtures).unwrap();
+    let record = dir.join("record.jsonl");
+    let sim = Sim::start_in(
+        dir.clone(),
+        &[
+            "--fixtures",
+            dir.join("f.json").to_str().unwrap(),
+            "--record",
+            record.to_str().unwrap(),
+        ],
+    );
+    let mut c = sim.client().await;
+
+    let e = get(&mut c, 14).await.unwrap_err();
+    assert!(matches!(e.code(), Code::Internal | Code::Unknown), "{e:?}");
+    // Only the stream was reset: the same connection answers the next attempt.
+    assert_eq!(get(&mut c, 14).await.unwrap().info.unwrap().state, 3);
+
+    // A well-framed message with scripted bytes: info.state = 3, no status.
+    let r = get(&mut c, 15).await.unwrap();
+    assert!(r.status.is_none());
+    assert_eq!(r.info.unwrap().state, 3);
+
+    // A frame announcing 10 bytes but carrying 2, and undecodable payload bytes.
+    assert!(get(&mut c, 16).await.is_err());
+    let e = get(&mut c, 17).await.unwrap_err();
+    assert_eq!(e.code(), Code::Internal, "{e:?}");
+
+    let outcomes: Vec<_> = sim.records().iter().map(|r| r["outcome"].clone()).collect();
+    assert_eq!(outcomes, vec!["reset", "ok", "raw", "raw", "raw"]);
+}
