@@ -12,7 +12,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { execFile, execFileSync, spawnSync } = require('node:child_process')
 const { MilvusClient } = require('..')
-const { startSim } = require('./helpers/sim')
+const { startSim, genCerts } = require('./helpers/sim')
 
 const BIN = path.resolve(__dirname, '..', 'bin', 'milvus-native.js')
 const TOKEN = 'root:Milvus'
@@ -350,11 +350,12 @@ test(
   'bad values of a job id or a flag are usage errors too (exit 64, not 3)',
   {
     todo:
-      'bin/milvus-native.js: `state abc`, `wait 1 --interval 0` (the CLI allows 0, the API needs >= 1) and ' +
-      '`--timeout zz` exit 3 with the library\'s validation error; they are bad usage (exit 64)',
+      'bin/milvus-native.js: `state abc`, `wait 1 --interval 0` (the CLI allows 0, the API needs >= 1), ' +
+      '`--timeout zz` and `--ca /missing.pem` exit 3 with the library\'s validation error; they are bad usage (exit 64)',
   },
   async () => {
-    for (const args of [['state', 'abc'], ['wait', '77', '--interval', '0'], ['state', '77', '--timeout', 'zz']]) {
+    const cases = [['state', 'abc'], ['wait', '77', '--interval', '0'], ['state', '77', '--timeout', 'zz'], ['state', '77', '--ca', '/missing.pem']]
+    for (const args of cases) {
       const r = await cli(args)
       assert.equal(r.code, 64, `${JSON.stringify(args)}: ${show(r)}`)
     }
@@ -406,6 +407,37 @@ test('--database sets the dbname header; an unreachable address exits 3 with 14 
   const r = await cli(['state', '1', '--address', '127.0.0.1:1', '--timeout', '2000'], { env: {} })
   assert.equal(r.code, 3, show(r))
   assert.match(r.stderr, /14 UNAVAILABLE/)
+})
+
+test('TLS paths: --ca (one-way), --cert/--key (mutual), --server-name', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-tls-'))
+  const certs = await genCerts(dir)
+  const oneWay = await startSim({ tls: { cert: certs.serverCert, key: certs.serverKey } })
+  const mutual = await startSim({ tls: { cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca } })
+  try {
+    // An answer from the server (unknown job: exit 3 with its status) proves the handshake.
+    const viaCa = await cli(['state', '5', '--address', `localhost:${oneWay.port}`, '--ca', certs.ca], { env: {} })
+    assert.equal(viaCa.code, 3, show(viaCa))
+    assert.match(viaCa.stderr, /restore job not found: jobID=5/)
+    const named = await cli(['state', '5', '--address', `127.0.0.1:${oneWay.port}`, '--ca', certs.ca, '--server-name', 'localhost'], { env: {} })
+    assert.match(named.stderr, /restore job not found: jobID=5/, show(named))
+    // Without the CA the server is not trusted: a transport error, no status.
+    const plain = await cli(['state', '5', '--address', `localhost:${oneWay.port}`, '--timeout', '3000'], { env: {} })
+    assert.equal(plain.code, 3, show(plain))
+    assert.match(plain.stderr, /^milvus-native: 14 UNAVAILABLE/m)
+    // Mutual TLS: with the client certificate it answers; without, the server refuses.
+    const both = await cli(['state', '5', '--address', `localhost:${mutual.port}`, '--ca', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey], { env: {} })
+    assert.match(both.stderr, /restore job not found: jobID=5/, show(both))
+    const noCert = await cli(['state', '5', '--address', `localhost:${mutual.port}`, '--ca', certs.ca, '--timeout', '3000'], { env: {} })
+    assert.equal(noCert.code, 3, show(noCert))
+    assert.doesNotMatch(noCert.stderr, /restore job not found/)
+    // An unreadable --ca is reported before anything is sent.
+    const missing = await cli(['state', '5', '--address', `localhost:${oneWay.port}`, '--ca', path.join(dir, 'nope.pem')], { env: {} })
+    assert.notEqual(missing.code, 0, show(missing))
+    assert.match(missing.stderr, /nope\.pem|rootCertPath/)
+  } finally {
+    await Promise.all([oneWay.stop(), mutual.stop()])
+  }
 })
 
 // ---- a real terminal -------------------------------------------------------------------
