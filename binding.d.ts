@@ -9,31 +9,48 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The environment's hub; `index.js` makes one and passes it to every client. */
+export declare class CompletionHub {
+  /** `onReady` is called (with no arguments) when completions are waiting in `drain()`. */
+  constructor(onReady: () => void)
+  /** The calls that ended since the last drain. */
+  drain(): Array<Completion>
+  /** Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false). */
+  keepAlive(alive: boolean): void
+}
+
 export declare class NativeClient {
-  constructor(config: NativeConfig)
+  constructor(config: NativeConfig, hub: CompletionHub)
   /** Settles when the Connect handshake has ended: the ConnectResponse JSON, or a failure. */
   handshake(): Promise<string | NativeFailure>
-  /** Fires the abort of the call started with `abortId`. */
-  abort(abortId: number): void
+  /** Fires the abort of call `id` (started with `abortable`). */
+  abort(id: number): void
   /** Later calls reject as closed; calls in flight finish (their aborts still work). */
   close(): void
   useDatabase(dbName: string): void
-  getRestoreSnapshotState(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  createSnapshot(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  dropSnapshot(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  listSnapshots(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  describeSnapshot(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  restoreSnapshot(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  listRestoreSnapshotJobs(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  pinSnapshotData(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  unpinSnapshotData(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
   /**
-   * Polls until the restore job ends: resolves with the final info's JSON; a failure of
-   * kind `restore_failed`, `restore_status` or `restore_timeout` carries the last reply.
+   * Starts call `id` of method number `method` (the table in `index.js`); its outcome
+   * arrives through the hub. Throws (InvalidArg) when the request is invalid.
    */
-  waitForRestoreSnapshot(data: unknown, abortId: number | undefined | null, onProgress: ((info: string) => void) | undefined | null): Promise<string | NativeFailure>
-  getVersion(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
-  checkHealth(data?: unknown | undefined | null, abortId?: number | undefined | null): Promise<string | NativeFailure>
+  call(method: number, data: unknown | undefined | null, id: number, abortable: boolean): void
+  /**
+   * Starts call `id`: polls until the restore job ends. Completes with the final info's
+   * JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
+   * carries the last reply.
+   */
+  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, onProgress: ((info: string) => void) | undefined | null): void
+}
+
+/** One finished call. */
+export interface Completion {
+  id: number
+  json?: string
+  failure?: NativeFailure
+  /**
+   * waitForRestoreSnapshot: the job's last change (Completed or Failed) is still to be
+   * reported to `onProgress`, before the promise settles, so the two cannot overtake.
+   */
+  finalProgress?: boolean
 }
 
 /** The options `index.js` hands over (already normalised from both constructor forms). */
@@ -62,7 +79,10 @@ export interface NativeConfig {
 
 /** Why a call did not resolve with a reply. */
 export interface NativeFailure {
-  /** `grpc`, `abort`, `closed` or `unimplemented`. */
+  /**
+   * `grpc`, `abort`, `closed`, `unimplemented`, `panic`, or for waitForRestoreSnapshot
+   * `restore_failed`, `restore_status`, `restore_timeout`, `restore_unimplemented`.
+   */
   kind: string
   code?: number
   details?: string

@@ -57,11 +57,11 @@ async function settleAll(client, extra = {}) {
   return [...new Set(rs.map(outcome))].sort()
 }
 
-/** A client that connected, made a rejecting and a resolving call, and was closed. */
+/** A client that connected and made a rejecting and a resolving call, left open: only the
+ * garbage collector can close its connection (closeConnection() is checked elsewhere). */
 async function connectedClient() {
   const client = new MilvusClient({ address: SIM, maxRetries: 0 })
   await Promise.allSettled([client.getRestoreSnapshotState({ job_id: 77 }), client.listSnapshots({ collection_name: 'books' })])
-  await client.closeConnection()
   return new WeakRef(client)
 }
 
@@ -182,7 +182,6 @@ test('clients whose calls reject are garbage-collected (WeakRef + --expose-gc), 
 
 test(
   'closeConnection() releases the connection even while the client object is still referenced',
-  { todo: 'the socket stays open until the client is garbage-collected: 20 closed, referenced clients keep 20 sockets' },
   async () => {
     const fs = require('node:fs')
     const { MilvusClient } = require('..')

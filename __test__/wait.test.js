@@ -264,11 +264,6 @@ test('onProgress: states in order, progress non-decreasing, no repeated (state, 
 
 test(
   'the final onProgress call (Completed, 100) comes before the promise resolves',
-  {
-    todo:
-      'index.js (uncommitted CompletionHub rework): the resolution overtakes the last progress callback; ' +
-      'seen at resolution ends with Executing 75, the Completed 100 call arrives right after',
-  },
   async () => {
     await withSim(async (client) => {
       for (let round = 0; round < 3; round++) {

@@ -1,7 +1,6 @@
 //! One channel per client; per call: headers, deadline, the retry loop, cancellation.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -45,11 +44,12 @@ pub struct Call {
 
 pub struct Transport {
     pub settings: Settings,
-    client: Client,
+    /// `None` once closed: dropping our handle lets the connection go as soon as the calls
+    /// in flight (which hold their own) have finished.
+    client: RwLock<Option<Client>>,
     authorization: Option<AsciiMetadataValue>,
     database: RwLock<AsciiMetadataValue>,
     identifier: RwLock<Option<AsciiMetadataValue>>,
-    closed: AtomicBool,
     pub log: bool,
 }
 
@@ -87,8 +87,7 @@ impl Transport {
                 .transpose()?,
             database: RwLock::new(header(&settings.database, "database")?),
             identifier: RwLock::new(None),
-            closed: AtomicBool::new(false),
-            client,
+            client: RwLock::new(Some(client)),
             settings,
             log,
         })
@@ -109,11 +108,17 @@ impl Transport {
     }
 
     pub fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
+        self.client
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::SeqCst)
+        self.client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
     }
 
     fn request<Req>(&self, call: &Call, message: Req) -> tonic::Request<Req> {
@@ -189,13 +194,12 @@ impl Transport {
         let started = Instant::now();
         let mut retries = 0u32;
         loop {
-            if self.is_closed() {
+            let Some(client) = self.client() else {
                 return Err(Failure::Closed);
-            }
+            };
             let attempt_started = Instant::now();
             let request = self.request(call, message.clone());
-            let outcome =
-                tokio::time::timeout(call.timeout, rpc(self.client.clone(), request)).await;
+            let outcome = tokio::time::timeout(call.timeout, rpc(client, request)).await;
             let mut error = match outcome {
                 Ok(Ok(reply)) => {
                     self.log_attempt(call, retries, 0, attempt_started);
@@ -236,8 +240,11 @@ impl Transport {
         }
     }
 
-    pub fn client(&self) -> Client {
-        self.client.clone()
+    fn client(&self) -> Option<Client> {
+        self.client
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

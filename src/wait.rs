@@ -37,6 +37,15 @@ pub enum WaitEnd {
     Call(Failure),
 }
 
+/// Whether the job has ended (Completed or Failed).
+pub fn is_final(info: &RestoreSnapshotInfo) -> bool {
+    matches!(
+        RestoreSnapshotState::try_from(info.state),
+        Ok(RestoreSnapshotState::RestoreSnapshotCompleted
+            | RestoreSnapshotState::RestoreSnapshotFailed)
+    )
+}
+
 /// Whether `info` differs from the last reported one in state or progress.
 pub fn is_change(last: Option<&RestoreSnapshotInfo>, info: &RestoreSnapshotInfo) -> bool {
     last.is_none_or(|l| l.state != info.state || l.progress != info.progress)

@@ -2,7 +2,8 @@
 
 mod args;
 mod client;
-
+mod hub;
+mod options;
 /// napi's tokio runtime, sized for a network client: one worker by default keeps a call's
 /// hops (caller → channel buffer → HTTP/2 connection → back) on one thread, as a plain tonic
 /// client does. `MILVUS_NATIVE_THREADS` overrides it.
