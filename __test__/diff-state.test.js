@@ -300,11 +300,17 @@ test('deadline: a reply slower than the call timeout is 4 DEADLINE_EXCEEDED, nev
     // The details name timings that differ run to run (grpc-js adds its LB pick time).
     assertSameRejection(nat, off, 4, { sameDetails: false })
     assert.doesNotMatch(nat.message, /CANCELLED/)
-    assert.ok(elapsed >= 190 && elapsed < 1500, `took ${elapsed} ms`)
-    // Not retried: one attempt each, which the client reset.
-    await new Promise((r) => setTimeout(r, 50))
-    const calls = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState')
-    assert.equal(calls.length, 2)
+    assert.ok(elapsed >= 190 && elapsed < 1900, `took ${elapsed} ms`)
+    // milvus-native does not retry a deadline: one attempt, recorded when the client resets it
+    // (or, at the latest, when the 2 s delay ends). (Under heavy load grpc-js was seen to make a
+    // second attempt of its own, so the official client's attempts are not counted.)
+    const native = () =>
+      sim.records().filter((r) => r.method === 'GetRestoreSnapshotState' && !/grpc-node-js/.test(r.headers['user-agent']))
+    for (const until = Date.now() + 3000; native().length < 1 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await new Promise((r) => setTimeout(r, 100))
+    assert.deepEqual(native().map((r) => r.outcome), ['cancelled'])
   })
 })
 
