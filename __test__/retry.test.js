@@ -58,7 +58,7 @@ test('UNAVAILABLE always: maxRetries + 1 attempts, backoff 2^n * retryDelay, the
     const gaps = tries.slice(1).map((r, i) => r.t_ms - tries[i].t_ms)
     for (const [i, gap] of gaps.entries()) {
       const want = 2 ** (i + 1) * 20
-      assert.ok(gap >= want - 2 && gap < want + 60, `gap ${i + 1} = ${gap} ms, want about ${want} ms (all: ${gaps})`)
+      assert.ok(gap >= want - 2 && gap < want + 120, `gap ${i + 1} = ${gap} ms, want about ${want} ms (all: ${gaps})`)
     }
   })
 })
@@ -82,7 +82,7 @@ test('UNAVAILABLE once with the default policy: resolves on the second attempt',
     assert.deepEqual(tries.map((r) => r.outcome), ['grpc:14', 'ok'])
     // Default retryDelay 10 ms: the first pause is 20 ms.
     const gap = tries[1].t_ms - tries[0].t_ms
-    assert.ok(gap >= 18 && gap < 100, `gap ${gap} ms`)
+    assert.ok(gap >= 18 && gap < 200, `gap ${gap} ms`)
   })
 })
 
