@@ -463,10 +463,8 @@ function commandLine(args) {
   return [process.execPath, BIN, ...args, '--address', slow.address].map(q).join(' ')
 }
 
-const FINAL_BAR_TODO =
-  'index.js (uncommitted CompletionHub rework) + bin/milvus-native.js: the wait resolves before the last onProgress ' +
-  '(Completed 100) is delivered, and the CLI stops the bar on resolution without drawing the final info, so the ' +
-  'bar is left at e.g. "66% | Executing" above "job N: RestoreSnapshotCompleted 100%"'
+// The bar must end full: the last onProgress (Completed 100) reaches the CLI before the wait
+// resolves and the bar stops (it once came after, leaving the bar at e.g. "66% | Executing").
 
 /** Runs `wait` in a detached tmux session; resolves { job, code, frames, screen } (memoized). */
 let tmuxRun
@@ -521,7 +519,7 @@ test('wait on a terminal (tmux): a live bar drawn in place, exit 0, summary line
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i] >= seen[i - 1], `the bar went back: ${seen.join(', ')}`)
 })
 
-test('wait on a terminal (tmux): the bar ends full, 100% | Completed', { skip: NO_TMUX, todo: FINAL_BAR_TODO }, async () => {
+test('wait on a terminal (tmux): the bar ends full, 100% | Completed', { skip: NO_TMUX }, async () => {
   const { screen } = await runUnderTmux()
   const bar = BAR.exec(screen)
   assert.ok(bar, `no progress bar on the screen:\n${screen}`)
@@ -563,7 +561,7 @@ test('wait on a pty (python3 pty.spawn): the bar is redrawn in place as the job 
   assert.match(out, new RegExp(`job ${job}: RestoreSnapshotCompleted 100%`))
 })
 
-test('wait on a pty: the last bar drawn is 100% | Completed', { skip: NO_PTY, todo: FINAL_BAR_TODO }, async () => {
+test('wait on a pty: the last bar drawn is 100% | Completed', { skip: NO_PTY }, async () => {
   const { out } = await runUnderPty()
   const last = [...out.matchAll(new RegExp(BAR.source, 'g'))].at(-1)
   assert.ok(last, JSON.stringify(out))
