@@ -287,7 +287,7 @@ async function identifierZeroServer() {
   return { address: `127.0.0.1:${port}`, seen, stop: () => new Promise((r) => server.tryShutdown(r)) }
 }
 
-test('identifier: a handshake identifier of 0 (milvus-lite) is sent as "0", as the official client does', { todo: 'src/js/client.rs handshake skips set_identifier when reply.identifier == 0; the official sends identifier "0"' }, async () => {
+test('identifier: a handshake identifier of 0 (milvus-lite) is sent as "0", as the official client does', async () => {
   const server = await identifierZeroServer()
   const o = new Official({ address: server.address })
   const n = new Native({ address: server.address })

@@ -416,9 +416,8 @@ impl Inner {
             .await;
         match result {
             Ok(Reply::Message(reply)) => {
-                if reply.identifier != 0 {
-                    self.transport.set_identifier(reply.identifier);
-                }
+                // As the official client, which tests the decimal string ("0" is truthy).
+                self.transport.set_identifier(reply.identifier);
                 Handshake::Done(decode::connect(&reply))
             }
             Ok(Reply::Unimplemented) => Handshake::Done("{}".into()),
