@@ -84,7 +84,7 @@ test('unreachable at construction: handshake and every method reject 14 after th
       assert.match(error.message, /^14 UNAVAILABLE: /)
       assert.match(error.details, / \(retried 3 times, \d+ms\)$/, method)
       const pauses = backoff(maxRetries, retryDelay)
-      assert.ok(ms >= pauses, `${method} settled after ${ms} ms, before the ${pauses} ms of backoff`)
+      assert.ok(ms >= pauses, `${method} settled after ${ms} ms, before the ${pauses} ms of backoff: ${error.details}`)
       assert.ok(ms <= 3000 * (maxRetries + 1) + pauses + SLACK, `${method} took ${ms} ms`)
       times.push(ms)
     }
@@ -361,6 +361,36 @@ test(
     const client = new MilvusClient({ address: sim.address, maxRetries: 0, __SKIP_CONNECT__: true })
     try {
       await assert.rejects(client.getRestoreSnapshotState({ job_id: 11 }), { code: 14 })
+    } finally {
+      await client.closeConnection()
+      await sim.stop()
+    }
+  }
+)
+
+test(
+  'calls caught on a connection the server closes (GOAWAY) reject 14 UNAVAILABLE, never 1 CANCELLED',
+  {
+    todo:
+      'some reject 1 CANCELLED "operation was canceled: transport error: connection closed" (the transport ' +
+      'classifier maps UNKNOWN-with-transport-source to 14 but not CANCELLED-with-transport-source)',
+  },
+  async () => {
+    // A 1 MiB header makes the server end the connection with GOAWAY (too_many_continuations);
+    // the calls queued behind it on the same connection fail with it.
+    const sim = await startSim({ fixtures: { 17: { info: { job_id: '17' } } } })
+    const client = new MilvusClient({ address: sim.address, maxRetries: 0, __SKIP_CONNECT__: true })
+    const codes = new Set()
+    try {
+      for (let round = 0; round < 5; round++) {
+        await client.getRestoreSnapshotState({ job_id: 17 }).catch(() => {})
+        const big = client.getRestoreSnapshotState({ job_id: 17, client_request_id: 'x'.repeat(1 << 20) })
+        const after = Array.from({ length: 30 }, () => client.getRestoreSnapshotState({ job_id: 17 }))
+        for (const r of await Promise.allSettled([big, ...after])) {
+          if (r.status === 'rejected') codes.add(r.reason.code)
+        }
+      }
+      assert.deepEqual([...codes], [14])
     } finally {
       await client.closeConnection()
       await sim.stop()
