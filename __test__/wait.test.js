@@ -328,6 +328,7 @@ const BAD_OPTIONS = [
   [{ interval: '100' }, 'interval'],
   [{ interval: 100n }, 'interval'],
   [{ interval: {} }, 'interval'],
+  [{ timeout: 0 }, 'timeout'],
   [{ timeout: -1 }, 'timeout'],
   [{ timeout: NaN }, 'timeout'],
   [{ timeout: '10s' }, 'timeout'],

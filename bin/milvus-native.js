@@ -145,8 +145,8 @@ async function state(client, args) {
 }
 
 async function wait(client, jobId, values) {
-  const interval = number('interval', values.interval)
-  const timeout = number('wait-timeout', values['wait-timeout'])
+  const interval = values.interval
+  const timeout = values['wait-timeout']
   const bar = !values.json && process.stdout.isTTY ? progressBar(jobId) : null
   try {
     const info = await client.waitForRestoreSnapshot({
@@ -216,7 +216,6 @@ async function describe(client, args) {
 
 async function restore(client, args) {
   const v = args.values
-  if (!v.from || !v.to) throw new UsageError('restore needs --from COLLECTION and --to COLLECTION')
   const res = await client.restoreSnapshot({
     snapshot_name: args.positionals[0],
     source_collection_name: v.from,
@@ -235,9 +234,13 @@ async function restore(client, args) {
 
 async function main(argv) {
   const [name, ...rest] = argv
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    process.stderr.write(mainHelp() + '\n')
+    return EXIT.usage
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp() + '\n')
-    return name ? EXIT.ok : EXIT.usage
+    return EXIT.ok
   }
   const command = COMMANDS[name]
   if (!command) throw new UsageError(`unknown command "${name}"`)
@@ -254,20 +257,42 @@ async function main(argv) {
   if (args.positionals.length !== command.positionals) {
     throw new UsageError(`usage: milvus-native ${command.usage}`)
   }
-  const client = makeClient(args.values)
+  // Everything the command line itself can check is checked before connecting.
+  const v = args.values
+  v.interval = number('interval', v.interval)
+  v['wait-timeout'] = number('wait-timeout', v['wait-timeout'])
+  if (name === 'restore' && (!v.from || !v.to)) {
+    throw new UsageError('restore needs --from COLLECTION and --to COLLECTION')
+  }
+  let client
+  try {
+    client = makeClient(v)
+  } catch (e) {
+    throw new UsageError(e.message)
+  }
   try {
     return await command.run(client, args)
+  } catch (e) {
+    // The library's validation errors are plain Errors without a code: bad usage too.
+    if (e.code === undefined && e.name === 'Error' && e.status === undefined) throw new UsageError(e.message)
+    throw e
   } finally {
     await client.closeConnection()
   }
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2)
+main(argv).then(
   (code) => {
     process.exitCode = code
   },
   (e) => {
     const usage = e instanceof UsageError
+    if (argv.includes('--json')) {
+      // One JSON document on stdout whatever happened, as for a successful command.
+      const doc = { error: e.message, code: usage ? 'USAGE' : e.code === undefined ? null : e.code, status: e.status || null }
+      process.stdout.write(JSON.stringify(doc, null, 2) + '\n')
+    }
     process.stderr.write(`milvus-native: ${e.message}${usage ? '\n(run "milvus-native --help")' : ''}\n`)
     process.exitCode = usage ? EXIT.usage : EXIT.error
   }

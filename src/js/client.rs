@@ -240,7 +240,7 @@ impl NativeClient {
         };
         let request = WaitRequest {
             job_id,
-            timeout: ms("timeout", wait::DEFAULT_TIMEOUT, 0.0)?,
+            timeout: ms("timeout", wait::DEFAULT_TIMEOUT, 1.0)?,
             interval: ms("interval", wait::DEFAULT_INTERVAL, 1.0)?,
             call_timeout: self
                 .inner
