@@ -50,7 +50,9 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
         out.flush()?;
     }
 
-    let mut builder = tonic::transport::Server::builder();
+    // grpc-go's (Milvus's) default header list limit is 16 MiB; hyper's is 16 KiB, which would
+    // answer a large header (e.g. a long client-request-id) with HTTP 431 where Milvus accepts it.
+    let mut builder = tonic::transport::Server::builder().http2_max_header_list_size(16 << 20);
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }

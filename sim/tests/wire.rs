@@ -426,3 +426,12 @@ async fn hostile_replies_reset_and_raw_bytes() {
     let outcomes: Vec<_> = sim.records().iter().map(|r| r["outcome"].clone()).collect();
     assert_eq!(outcomes, vec!["reset", "ok", "raw", "raw", "raw"]);
 }
+
+#[tokio::test]
+async fn large_headers_are_accepted_like_grpc_go() {
+    let sim = Sim::start(&["--collection", "books"]);
+    let mut c = sim.client().await;
+    let big = "x".repeat(100 * 1024);
+    let req = with_headers(CheckHealthRequest {}, &[("client-request-id", &big)]);
+    assert!(c.check_health(req).await.unwrap().into_inner().is_healthy);
+}
