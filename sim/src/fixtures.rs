@@ -23,6 +23,8 @@ pub struct Fault {
     /// gRPC status code to fail with; `None` (or 0) replies normally after the delay.
     pub code: Option<i32>,
     pub message: String,
+    /// Trailing metadata sent with the gRPC error.
+    pub metadata: tonic::metadata::MetadataMap,
     pub delay: Option<Duration>,
     /// How many attempts the fault applies to; `None`: all of them.
     pub fail_times: Option<u64>,
@@ -44,7 +46,7 @@ pub struct Fixture {
 #[derive(Debug)]
 pub enum Scripted<'a> {
     Reply(&'a GetRestoreSnapshotStateResponse),
-    Fail(tonic::Code, &'a str),
+    Fail(tonic::Status),
     Drop,
     Reset,
     Raw(Bytes),
@@ -64,9 +66,11 @@ impl Fixture {
                     Scripted::Raw(raw.clone())
                 } else {
                     match f.code {
-                        Some(code) if code != 0 => {
-                            Scripted::Fail(tonic::Code::from(code), &f.message)
-                        }
+                        Some(code) if code != 0 => Scripted::Fail(tonic::Status::with_metadata(
+                            tonic::Code::from(code),
+                            f.message.clone(),
+                            f.metadata.clone(),
+                        )),
                         _ => Scripted::Reply(&self.reply),
                     }
                 };
@@ -186,6 +190,16 @@ fn fault(value: &Value) -> Result<Fault, String> {
         match k.as_str() {
             "code" => f.code = Some(int(v, k)?),
             "message" => f.message = string(v, k)?,
+            "metadata" => {
+                for (mk, mv) in object(v, k)? {
+                    let key = tonic::metadata::MetadataKey::from_bytes(mk.as_bytes())
+                        .map_err(|_| format!("metadata key {mk:?} is not a valid header name"))?;
+                    let value = string(mv, mk)?
+                        .parse()
+                        .map_err(|_| format!("metadata {mk}: not a valid header value"))?;
+                    f.metadata.insert(key, value);
+                }
+            }
             "delay_ms" => f.delay = Some(Duration::from_millis(int(v, k)?)),
             "fail_times" => f.fail_times = Some(int(v, k)?),
             "drop" => f.drop = v.as_bool().ok_or("drop must be a boolean")?,
@@ -283,7 +297,7 @@ mod tests {
         let fx = &f[&1];
         assert!(matches!(
             fx.attempt().1,
-            Scripted::Fail(tonic::Code::Unavailable, "x")
+            Scripted::Fail(s) if s.code() == tonic::Code::Unavailable && s.message() == "x"
         ));
         assert!(matches!(fx.attempt().1, Scripted::Fail(..)));
         assert!(matches!(fx.attempt().1, Scripted::Reply(_)));

@@ -278,7 +278,7 @@ impl Sim {
             let (delay, scripted) = fixture.attempt();
             let action = match scripted {
                 Scripted::Reply(r) => Action::Reply(r.clone()),
-                Scripted::Fail(code, message) => Action::Fail(Status::new(code, message)),
+                Scripted::Fail(status) => Action::Fail(status),
                 Scripted::Drop => Action::Drop,
                 Scripted::Reset => Action::Reset,
                 Scripted::Raw(bytes) => Action::Raw(bytes),

@@ -15,7 +15,8 @@ const FIXTURES: &str = r#"{
                     "start_time": "18446744073709551615", "time_cost": 18446744073709551615}},
   "-9223372036854775808": {"status": {"code": 2101, "reason": "gone", "error_code": "UnexpectedError",
                     "retriable": true, "detail": "d", "extra_info": {"k": "v"}}},
-  "10": {"fault": {"code": 14, "message": "try again", "fail_times": 2},
+  "10": {"fault": {"code": 14, "message": "try again", "fail_times": 2,
+                   "metadata": {"x-reason": "maintenance"}},
          "info": {"state": "RestoreSnapshotCompleted", "progress": 100}},
   "11": {"fault": {"delay_ms": 300}, "info": {"state": 2}},
   "12": {"fault": {"drop": true, "fail_times": 1}, "info": {"state": 3}},
@@ -58,6 +59,7 @@ async fn faults_fail_times_delay_and_drop() {
     for _ in 0..2 {
         let e = get(&mut c, 10).await.unwrap_err();
         assert_eq!((e.code(), e.message()), (Code::Unavailable, "try again"));
+        assert_eq!(e.metadata().get("x-reason").unwrap(), "maintenance");
     }
     assert_eq!(get(&mut c, 10).await.unwrap().info.unwrap().state, 3);
     // Counting is per job id, across connections.
