@@ -5,6 +5,7 @@
 pub mod certs;
 pub mod config;
 pub mod fixtures;
+mod handlers;
 pub mod jobs;
 pub mod net;
 pub mod record;

@@ -1,5 +1,5 @@
-//! The MilvusService implementation: every RPC goes through [`Sim::call`], which records the
-//! attempt, checks auth, runs the handler and applies any scripted delay, fault or drop.
+//! The simulator's state and [`Sim::call`], the one path of every RPC: record the attempt, check
+//! auth, run the handler (in `handlers.rs`), apply any scripted delay, fault, drop or reset.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -15,18 +15,18 @@ use crate::config::ServeArgs;
 use crate::fixtures::{self, Fixtures, Scripted};
 use crate::jobs::Timing;
 use crate::net::ConnInfo;
-use crate::pb::common::{ServerInfo, Status as MilvusStatus};
-use crate::pb::milvus::milvus_service_server::{MilvusService, MilvusServiceServer};
+use crate::pb::common::Status as MilvusStatus;
+use crate::pb::milvus::milvus_service_server::MilvusServiceServer;
 use crate::pb::milvus::*;
 use crate::record::{Recorder, ToRecord};
 use crate::status::{success, MilvusError};
-use crate::store::{RestoreTarget, SnapshotRef, Store};
+use crate::store::{SnapshotRef, Store};
 use crate::unary::{RawBody, ResetStream};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub struct Sim {
-    store: Store,
+    pub(crate) store: Store,
     fixtures: Fixtures,
     /// Accepted `user:password` pairs; empty: auth off.
     users: HashSet<String>,
@@ -34,7 +34,7 @@ pub struct Sim {
 }
 
 /// What a handler decided: reply, fail with a gRPC status, or drop the connection.
-enum Action<R> {
+pub(crate) enum Action<R> {
     Reply(R),
     Fail(Status),
     Drop,
@@ -44,12 +44,12 @@ enum Action<R> {
     Raw(Bytes),
 }
 
-struct Plan<R> {
+pub(crate) struct Plan<R> {
     delay: Option<Duration>,
     action: Action<R>,
 }
 
-fn reply<R>(r: R) -> Plan<R> {
+pub(crate) fn reply<R>(r: R) -> Plan<R> {
     Plan {
         delay: None,
         action: Action::Reply(r),
@@ -57,14 +57,14 @@ fn reply<R>(r: R) -> Plan<R> {
 }
 
 /// The request's headers and connection, for handlers that need them.
-struct Ctx {
+pub(crate) struct Ctx {
     meta: MetadataMap,
     ext: Extensions,
 }
 
 impl Ctx {
     /// The request's `db_name` when non-empty, else the `dbname` header, else `default`.
-    fn db<'a>(&'a self, field: &'a str) -> &'a str {
+    pub(crate) fn db<'a>(&'a self, field: &'a str) -> &'a str {
         if !field.is_empty() {
             return field;
         }
@@ -85,7 +85,7 @@ impl Ctx {
 }
 
 /// The Milvus status code of a reply, for the record.
-trait HasStatus {
+pub(crate) trait HasStatus {
     fn status_code(&self) -> Option<i32>;
 }
 
@@ -117,7 +117,7 @@ has_status!(
     PinSnapshotDataResponse
 );
 
-fn status_of(result: Result<(), MilvusError>) -> MilvusStatus {
+pub(crate) fn status_of(result: Result<(), MilvusError>) -> MilvusStatus {
     match result {
         Ok(()) => success(),
         Err(e) => e.to_status(),
@@ -189,7 +189,7 @@ impl Sim {
         }
     }
 
-    async fn call<Q, R>(
+    pub(crate) async fn call<Q, R>(
         &self,
         method: &'static str,
         request: Request<Q>,
@@ -260,7 +260,7 @@ impl Sim {
         }
     }
 
-    fn snapshot_ref<'a>(
+    pub(crate) fn snapshot_ref<'a>(
         ctx: &'a Ctx,
         db: &'a str,
         collection: &'a str,
@@ -273,7 +273,7 @@ impl Sim {
         }
     }
 
-    fn restore_state(&self, job_id: i64) -> Plan<GetRestoreSnapshotStateResponse> {
+    pub(crate) fn restore_state(&self, job_id: i64) -> Plan<GetRestoreSnapshotStateResponse> {
         if let Some(fixture) = self.fixtures.get(&job_id) {
             let (delay, scripted) = fixture.attempt();
             let action = match scripted {
@@ -295,213 +295,5 @@ impl Sim {
                 info: None,
             },
         })
-    }
-}
-
-#[tonic::async_trait]
-impl MilvusService for Sim {
-    async fn connect(
-        &self,
-        request: Request<ConnectRequest>,
-    ) -> Result<Response<ConnectResponse>, Status> {
-        self.call("Connect", request, |sim, _, _| {
-            reply(ConnectResponse {
-                status: Some(success()),
-                server_info: Some(ServerInfo {
-                    build_tags: "milvus-sim".into(),
-                    build_time: "milvus-sim".into(),
-                    git_commit: "milvus-sim".into(),
-                    go_version: concat!("milvus-sim ", env!("CARGO_PKG_VERSION")).into(),
-                    deploy_mode: "STANDALONE".into(),
-                    reserved: Default::default(),
-                }),
-                identifier: sim.store.next_id(),
-            })
-        })
-        .await
-    }
-
-    async fn get_version(
-        &self,
-        request: Request<GetVersionRequest>,
-    ) -> Result<Response<GetVersionResponse>, Status> {
-        self.call("GetVersion", request, |_, _, _| {
-            reply(GetVersionResponse {
-                status: Some(success()),
-                version: "v3.0.0".into(),
-            })
-        })
-        .await
-    }
-
-    async fn check_health(
-        &self,
-        request: Request<CheckHealthRequest>,
-    ) -> Result<Response<CheckHealthResponse>, Status> {
-        self.call("CheckHealth", request, |_, _, _| {
-            reply(CheckHealthResponse {
-                status: Some(success()),
-                is_healthy: true,
-                ..Default::default()
-            })
-        })
-        .await
-    }
-
-    async fn create_snapshot(
-        &self,
-        request: Request<CreateSnapshotRequest>,
-    ) -> Result<Response<MilvusStatus>, Status> {
-        self.call("CreateSnapshot", request, |sim, ctx, r| {
-            let snap = Self::snapshot_ref(ctx, &r.db_name, &r.collection_name, &r.name);
-            reply(status_of(sim.store.create_snapshot(
-                &snap,
-                &r.description,
-                r.compaction_protection_seconds,
-            )))
-        })
-        .await
-    }
-
-    async fn drop_snapshot(
-        &self,
-        request: Request<DropSnapshotRequest>,
-    ) -> Result<Response<MilvusStatus>, Status> {
-        self.call("DropSnapshot", request, |sim, ctx, r| {
-            let snap = Self::snapshot_ref(ctx, &r.db_name, &r.collection_name, &r.name);
-            reply(status_of(sim.store.drop_snapshot(&snap)))
-        })
-        .await
-    }
-
-    async fn list_snapshots(
-        &self,
-        request: Request<ListSnapshotsRequest>,
-    ) -> Result<Response<ListSnapshotsResponse>, Status> {
-        self.call("ListSnapshots", request, |sim, ctx, r| {
-            reply(
-                match sim
-                    .store
-                    .list_snapshots(ctx.db(&r.db_name), &r.collection_name)
-                {
-                    Ok(snapshots) => ListSnapshotsResponse {
-                        status: Some(success()),
-                        snapshots,
-                    },
-                    Err(e) => ListSnapshotsResponse {
-                        status: Some(e.to_status()),
-                        ..Default::default()
-                    },
-                },
-            )
-        })
-        .await
-    }
-
-    async fn describe_snapshot(
-        &self,
-        request: Request<DescribeSnapshotRequest>,
-    ) -> Result<Response<DescribeSnapshotResponse>, Status> {
-        self.call("DescribeSnapshot", request, |sim, ctx, r| {
-            let snap = Self::snapshot_ref(ctx, &r.db_name, &r.collection_name, &r.name);
-            reply(match sim.store.describe_snapshot(&snap) {
-                Ok(s) => DescribeSnapshotResponse {
-                    status: Some(success()),
-                    name: s.name,
-                    description: s.description,
-                    collection_name: s.collection_name,
-                    partition_names: s.partition_names,
-                    create_ts: s.create_ts,
-                    s3_location: s.s3_location,
-                },
-                Err(e) => DescribeSnapshotResponse {
-                    status: Some(e.to_status()),
-                    ..Default::default()
-                },
-            })
-        })
-        .await
-    }
-
-    async fn restore_snapshot(
-        &self,
-        request: Request<RestoreSnapshotRequest>,
-    ) -> Result<Response<RestoreSnapshotResponse>, Status> {
-        self.call("RestoreSnapshot", request, |sim, ctx, r| {
-            let source = Self::snapshot_ref(ctx, &r.db_name, &r.collection_name, &r.name);
-            let target = RestoreTarget {
-                db: if r.target_db_name.is_empty() {
-                    source.db
-                } else {
-                    &r.target_db_name
-                },
-                collection: &r.target_collection_name,
-            };
-            reply(match sim.store.restore_snapshot(&source, &target) {
-                Ok(job_id) => RestoreSnapshotResponse {
-                    status: Some(success()),
-                    job_id,
-                },
-                Err(e) => RestoreSnapshotResponse {
-                    status: Some(e.to_status()),
-                    job_id: 0,
-                },
-            })
-        })
-        .await
-    }
-
-    async fn get_restore_snapshot_state(
-        &self,
-        request: Request<GetRestoreSnapshotStateRequest>,
-    ) -> Result<Response<GetRestoreSnapshotStateResponse>, Status> {
-        self.call("GetRestoreSnapshotState", request, |sim, _, r| {
-            sim.restore_state(r.job_id)
-        })
-        .await
-    }
-
-    async fn list_restore_snapshot_jobs(
-        &self,
-        request: Request<ListRestoreSnapshotJobsRequest>,
-    ) -> Result<Response<ListRestoreSnapshotJobsResponse>, Status> {
-        self.call("ListRestoreSnapshotJobs", request, |sim, _, r| {
-            reply(ListRestoreSnapshotJobsResponse {
-                status: Some(success()),
-                jobs: sim.store.list_jobs(&r.db_name, &r.collection_name),
-            })
-        })
-        .await
-    }
-
-    async fn pin_snapshot_data(
-        &self,
-        request: Request<PinSnapshotDataRequest>,
-    ) -> Result<Response<PinSnapshotDataResponse>, Status> {
-        self.call("PinSnapshotData", request, |sim, ctx, r| {
-            let snap = Self::snapshot_ref(ctx, &r.db_name, &r.collection_name, &r.name);
-            reply(match sim.store.pin(&snap, r.ttl_seconds) {
-                Ok(pin_id) => PinSnapshotDataResponse {
-                    status: Some(success()),
-                    pin_id,
-                },
-                Err(e) => PinSnapshotDataResponse {
-                    status: Some(e.to_status()),
-                    pin_id: 0,
-                },
-            })
-        })
-        .await
-    }
-
-    async fn unpin_snapshot_data(
-        &self,
-        request: Request<UnpinSnapshotDataRequest>,
-    ) -> Result<Response<MilvusStatus>, Status> {
-        self.call("UnpinSnapshotData", request, |sim, _, r| {
-            sim.store.unpin(r.pin_id);
-            reply(success())
-        })
-        .await
     }
 }
