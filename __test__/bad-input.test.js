@@ -90,10 +90,10 @@ const KINDS = {
   signal(v) {
     return ['missing', 'undefined', 'null'].includes(v) ? 'accept' : 'reject'
   },
-  // waitForRestoreSnapshot's own options: finite numbers of ms (timeout >= 0, interval >= 1),
-  // with no upper limit (2^64 ms is "never").
+  // waitForRestoreSnapshot's own options (README): finite numbers of ms, at least 1, with no
+  // upper limit (2^64 ms is "never").
   waitTimeout(v) {
-    if (['missing', 'undefined', 'null', 'zero', '1.5', 'beyond int64 (number)'].includes(v)) return 'accept'
+    if (['missing', 'undefined', 'null', '1.5', 'beyond int64 (number)'].includes(v)) return 'accept'
     return 'reject'
   },
   interval(v) {
