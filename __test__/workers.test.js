@@ -63,8 +63,12 @@ function startWorker(round, index, selfExit) {
     const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(round, i, round % 4 === 3 && i < 2))
     const results = await Promise.allSettled(workers.map((x) => x.ready))
     for (const r of results) {
-      // A self-exiting worker may be gone before we look; anything else is a failure.
-      if (r.status === 'rejected' && !/exited early with 0/.test(r.reason.message)) throw r.reason
+      // A self-exiting worker may be gone before we look; anything else is a failure (and the
+      // other workers must not keep the process alive while it is reported).
+      if (r.status === 'rejected' && !/exited early with 0/.test(r.reason.message)) {
+        await Promise.all(workers.map(({ w }) => w.terminate()))
+        throw r.reason
+      }
     }
     await Promise.all(workers.map(async ({ w, exited }, i) => {
       const code = round % 4 === 3 && i < 2 ? await exited : await w.terminate()
@@ -81,7 +85,7 @@ function startWorker(round, index, selfExit) {
   }
   stats.doneAt = Date.now()
   console.log(JSON.stringify(stats))
-})().catch((e) => { console.error(e); process.exitCode = 1 })
+})().catch((e) => { console.error(e); process.exit(1) })
 `
 
 test('8 workers × 20 rounds: load the addon, call, terminated with calls in flight; main keeps working; clean exit', async (t) => {
