@@ -116,9 +116,19 @@ function settle(out, method, signal, data) {
       throw abortError(signal)
     case 'closed':
       throw closedError()
-    default:
+    case 'unimplemented':
+    case 'restore_unimplemented':
       throw unimplementedError(method)
+    default:
+      throw internalError(method, out.kind)
   }
+}
+
+// A bug of ours (a task that panicked): said as such, never as a gRPC code.
+function internalError(method, kind) {
+  const e = new Error(`milvus-native internal error in ${method} (${kind}); please report it.`)
+  e.code = 'ERR_MILVUS_NATIVE_INTERNAL'
+  return e
 }
 
 // The addon throws validation failures synchronously (napi tags them `InvalidArg`); users
@@ -309,24 +319,25 @@ class MilvusClient {
     return this._connect
   }
 
+  // Every failure before the call is under way (a throwing getter included) is a rejection.
   _call(method, data, extra) {
-    const signal = data !== null && typeof data === 'object' ? data.signal : undefined
-    const abortable = signal !== undefined && signal !== null
-    if (abortable) {
-      if (!isAbortSignal(signal)) {
-        return Promise.reject(new TypeError('The `signal` property must be an AbortSignal.'))
-      }
-      if (signal.aborted) return Promise.reject(abortError(signal))
-    }
-    const id = nextId
-    nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1
+    let signal, id
     try {
-      if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, abortable, extra)
-      else this._native.call(METHOD[method], data, id, abortable)
+      signal = data !== null && typeof data === 'object' ? data.signal : undefined
+      if (signal !== undefined && signal !== null) {
+        if (!isAbortSignal(signal)) throw new TypeError('The `signal` property must be an AbortSignal.')
+        if (signal.aborted) throw abortError(signal)
+      } else {
+        signal = undefined
+      }
+      id = nextId
+      nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1
+      if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra)
+      else this._native.call(METHOD[method], data, id, signal !== undefined)
     } catch (e) {
       return Promise.reject(validationError(e))
     }
-    return track(id, method, data, abortable ? signal : undefined, this._native, extra)
+    return track(id, method, data, signal, this._native, extra)
   }
 
   getRestoreSnapshotState(data) {
@@ -372,7 +383,12 @@ class MilvusClient {
    * `onProgress(info)` on each change of state or progress; `signal` aborts.
    */
   waitForRestoreSnapshot(data) {
-    const onProgress = data !== null && typeof data === 'object' ? data.onProgress : undefined
+    let onProgress
+    try {
+      onProgress = data !== null && typeof data === 'object' ? data.onProgress : undefined
+    } catch (e) {
+      return Promise.reject(e)
+    }
     if (onProgress !== undefined && onProgress !== null && typeof onProgress !== 'function') {
       return Promise.reject(new TypeError('The `onProgress` property must be a function.'))
     }
@@ -400,8 +416,12 @@ class MilvusClient {
 
   /** Sets the `dbname` header of later calls. */
   async use(data) {
+    const db = data && data.db_name
+    if (db && typeof db !== 'string') {
+      throw new TypeError(`The \`db_name\` property must be a string; got a value of type ${typeof db}.`)
+    }
     try {
-      this._native.useDatabase((data && data.db_name) || 'default')
+      this._native.useDatabase(db || 'default')
     } catch (e) {
       throw validationError(e)
     }

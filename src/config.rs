@@ -13,6 +13,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(15_000);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_RETRY_DELAY: Duration = Duration::from_millis(10);
 pub const DEFAULT_DB: &str = "default";
+/// The longest time any option may name (100 years): far beyond any real deadline, and
+/// within what a `grpc-timeout` header can carry.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 /// What a timeout of 0 means: no limit, which the official client spells as 24 hours.
 pub const NO_LIMIT: Duration = Duration::from_millis(24 * 60 * 60 * 1000);
 
@@ -125,7 +128,7 @@ impl Settings {
 
 /// A non-negative, finite number of milliseconds.
 pub fn millis(field: &str, ms: f64) -> Result<Duration, String> {
-    if ms.is_finite() && ms >= 0.0 && ms <= NO_LIMIT.as_millis() as f64 * 365.0 {
+    if ms.is_finite() && ms >= 0.0 && ms <= MAX_DURATION.as_millis() as f64 {
         Ok(Duration::from_micros((ms * 1000.0) as u64))
     } else {
         Err(format!(
@@ -160,6 +163,11 @@ pub fn parse_time_token(token: &str) -> Result<Duration, String> {
         _ => return Err(bad()),
     };
     let secs = n.checked_mul(secs_per_unit).ok_or_else(bad)?;
+    if secs > MAX_DURATION.as_secs() {
+        return Err(format!(
+            "The `timeout` option {token:?} is longer than 100 years; \"0s\" means no limit."
+        ));
+    }
     Ok(Duration::from_secs(secs))
 }
 
@@ -379,6 +387,7 @@ mod tests {
             Duration::from_secs(7 * 86400)
         );
         assert_eq!(parse_time_token("0s").unwrap(), Duration::ZERO);
+        assert_eq!(parse_time_token("100Y").unwrap(), MAX_DURATION);
         for bad in [
             "",
             "s",
@@ -389,6 +398,8 @@ mod tests {
             " 1s",
             "ss",
             "99999999999999999999s",
+            "101Y",
+            "99999Y",
         ] {
             let e = parse_time_token(bad).unwrap_err();
             assert!(e.contains("`timeout`"), "{bad:?}: {e}");

@@ -8,6 +8,9 @@ pub const IDENTIFIER: &str = "identifier";
 pub const UNIXMSEC: &str = "client-request-unixmsec";
 pub const REQUEST_ID: &str = "client-request-id";
 
+/// The longest `client-request-id` we send.
+pub const MAX_REQUEST_ID: usize = 4096;
+
 /// One of the two request-id keys of a call's argument, as found there.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Given {
@@ -30,6 +33,11 @@ pub fn request_id(snake: Given, dashed: Given) -> Result<Option<String>, String>
     match value {
         Given::Missing => Ok(None),
         Given::Str(s) if s.is_empty() => Ok(None),
+        // A request id is a short tag; kilobytes of header fail the whole HTTP/2 connection.
+        Given::Str(s) if s.len() > MAX_REQUEST_ID => Err(format!(
+            "The `{key}` property is {} bytes long; at most {MAX_REQUEST_ID} are accepted.",
+            s.len()
+        )),
         Given::Str(s) if s.bytes().all(|b| (0x20..0x7f).contains(&b)) => Ok(Some(s)),
         Given::Str(_) => Err(format!(
             "The `{key}` property must be printable ASCII (it is sent as a gRPC header)."
@@ -79,6 +87,12 @@ mod tests {
             "{e}"
         );
         assert!(request_id(s("line\nbreak"), Given::Missing).is_err());
+        assert!(request_id(s(&"x".repeat(MAX_REQUEST_ID)), Given::Missing).is_ok());
+        let e = request_id(s(&"x".repeat(MAX_REQUEST_ID + 1)), Given::Missing).unwrap_err();
+        assert!(
+            e.contains("`client_request_id`") && e.contains("4097 bytes"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -123,8 +123,9 @@ impl Transport {
 
     fn request<Req>(&self, call: &Call, message: Req) -> tonic::Request<Req> {
         let mut request = tonic::Request::new(message);
-        // Sent as `grpc-timeout`; the deadline itself is enforced in `unary`.
-        request.set_timeout(call.timeout);
+        // Sent as `grpc-timeout`; the deadline itself is enforced in `unary`. tonic panics on
+        // a timeout the header cannot spell (over 99,999,999 hours); settings stay far below.
+        request.set_timeout(call.timeout.min(crate::config::MAX_DURATION));
         let md = request.metadata_mut();
         if let Some(auth) = &self.authorization {
             md.insert(headers::AUTHORIZATION, auth.clone());
@@ -258,8 +259,9 @@ fn deadline_exceeded(call: &Call) -> CallError {
 /// tonic's codes for two local conditions differ from grpc-js's, which callers switch on:
 /// - its per-request timer (driven by the `grpc-timeout` header we send) reports an expired
 ///   deadline as CANCELLED "Timeout expired": a local deadline is DEADLINE_EXCEEDED;
-/// - a connection that breaks mid-call (reset, broken pipe) surfaces as UNKNOWN with a
-///   transport error as its source: the gRPC spec and grpc-js say UNAVAILABLE.
+/// - a connection that breaks mid-call (reset, broken pipe, closed by the server) surfaces as
+///   UNKNOWN or CANCELLED with a transport error as its source: the gRPC spec and grpc-js say
+///   UNAVAILABLE (a caller's own abort never gets here: its future is dropped).
 fn classify(status: &tonic::Status, call: &Call) -> CallError {
     let mut error = CallError::from_status(status);
     if status.code() == Code::Cancelled && status.message().starts_with("Timeout expired") {
@@ -267,7 +269,7 @@ fn classify(status: &tonic::Status, call: &Call) -> CallError {
     }
     let transport_failure = std::error::Error::source(status)
         .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some());
-    if status.code() == Code::Unknown && transport_failure {
+    if matches!(status.code(), Code::Unknown | Code::Cancelled) && transport_failure {
         error.code = Code::Unavailable as i32;
     }
     error
