@@ -21,11 +21,8 @@ fn main() -> ExitCode {
 fn serve(
     args: milvus_sim::config::ServeArgs,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = args.threads {
-        runtime.worker_threads(threads.max(1));
-    }
-    runtime
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
         .enable_all()
         .build()?
         .block_on(milvus_sim::run(args))
