@@ -10,6 +10,7 @@ const util = require('node:util')
 const { MilvusClient: Official } = require('@zilliz/milvus2-sdk-node')
 const { MilvusClient: Native } = require('..')
 const { startSim } = require('./helpers/sim')
+const { rejection } = require('./helpers/common')
 
 const OK = { extra_info: {}, error_code: 'Success', reason: '', code: 0, retriable: false, detail: '' }
 
@@ -44,15 +45,6 @@ async function bothResolve(o, n, req) {
   return nat
 }
 
-/** The rejection of p (assert.rejects fails the test if p resolves). */
-async function rejection(p) {
-  let err
-  await assert.rejects(p, (e) => {
-    err = e
-    return true
-  })
-  return err
-}
 
 const CODE_NAMES = { 4: 'DEADLINE_EXCEEDED', 7: 'PERMISSION_DENIED', 12: 'UNIMPLEMENTED', 16: 'UNAUTHENTICATED' }
 

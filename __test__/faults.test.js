@@ -10,32 +10,14 @@ const { spawnSync } = require('node:child_process')
 const path = require('node:path')
 const { MilvusClient } = require('..')
 const { startSim } = require('./helpers/sim')
+const { rejection, snapshotCalls } = require('./helpers/common')
 const { startBlackhole, freePort } = require('./helpers/blackhole')
 
 // Scheduling slack on a loaded two-core machine (the suites run in parallel).
 const SLACK = 1500
 
-const CALLS = {
-  getRestoreSnapshotState: { job_id: 1 },
-  createSnapshot: { collection_name: 'books', snapshot_name: 's' },
-  dropSnapshot: { collection_name: 'books', snapshot_name: 's' },
-  listSnapshots: { collection_name: 'books' },
-  describeSnapshot: { collection_name: 'books', snapshot_name: 's' },
-  restoreSnapshot: { snapshot_name: 's', source_collection_name: 'books', target_collection_name: 'b2' },
-  listRestoreSnapshotJobs: {},
-  pinSnapshotData: { collection_name: 'books', snapshot_name: 's' },
-  unpinSnapshotData: { pin_id: 1 },
-}
+const CALLS = snapshotCalls()
 
-/** The rejection of p; assert.rejects fails the test if p resolves. */
-async function rejection(p) {
-  let err
-  await assert.rejects(p, (e) => {
-    err = e
-    return true
-  })
-  return err
-}
 
 /** Settles p and reports how long it took. */
 async function timed(p) {

@@ -6,6 +6,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { MilvusClient } = require('..')
 const { startSim } = require('./helpers/sim')
+const { rejection } = require('./helpers/common')
 
 const OK = { extra_info: {}, error_code: 'Success', reason: '', code: 0, retriable: false, detail: '' }
 
@@ -24,15 +25,6 @@ function attempts(sim) {
   return sim.records().filter((r) => r.method === 'GetRestoreSnapshotState')
 }
 
-/** The rejection of p; assert.rejects fails the test if p resolves. */
-async function rejection(p) {
-  let err
-  await assert.rejects(p, (e) => {
-    err = e
-    return true
-  })
-  return err
-}
 
 const SUFFIX = / \(retried (\d+) times, (\d+)ms\)$/
 
