@@ -88,6 +88,8 @@ ${targetList}
   constructs it, awaits one \`getRestoreSnapshotState\`, and ends (${mode.cfg.coldRepeats} per run); minus
   \`node -e 0\` measured the same way. ${report.notes.join(' ')} The floor's
   row is the whole \`milvus-sim-load --sequential-calls 1\` process (connect, a warm-up call, one call).
+  Every Node child runs without \`NODE_EXTRA_CA_CERTS\`, which this machine's environment sets and
+  which makes each Node start parse the whole CA bundle (~55 ms); no client here uses TLS.
 - **Sequential latency**: ${mode.cfg.latency.calls} awaited calls after ${mode.cfg.latency.warmup} warm-up calls, each timed with
   \`process.hrtime.bigint()\`; nearest-rank percentiles (as milvus-sim-load computes its own).
 - **Throughput**: N async loops each awaiting one call after another; ${mode.cfg.throughput.warmupSeconds} s of warm-up, then

@@ -11,6 +11,10 @@ const { cpuMs, machineBusyMs } = require('./procfs')
 const CHILD = path.join(__dirname, '..', 'child.js')
 const COLD = path.join(__dirname, '..', 'cold.js')
 const NODE = process.execPath
+// This machine's environment sets NODE_EXTRA_CA_CERTS, which makes every Node process parse the
+// whole CA bundle at start (~55 ms here); users' machines rarely do, and no client here uses TLS.
+const NODE_ENV = { NODE_EXTRA_CA_CERTS: undefined }
+const nodeEnv = (client, ctx) => ({ ...NODE_ENV, ...(client === 'native' ? ctx.art.nativeEnv : {}) })
 
 /**
  * Reads the simulator's CPU, and the whole machine's, between the child's start and end markers:
@@ -61,7 +65,7 @@ function childError(r) {
 async function jsChild(ctx, client, scenario, opts, timeoutMs) {
   const win = simWindow(ctx.sim.pid)
   const r = await runChild(NODE, [CHILD, client, scenario, JSON.stringify({ address: ctx.sim.address, jobId: ctx.sim.jobId, ...opts })], {
-    env: client === 'native' ? ctx.art.nativeEnv : {},
+    env: nodeEnv(client, ctx),
     timeoutMs,
     onEvent: (e) => e.event !== 'spawned' && win.onEvent(e),
   })
@@ -77,13 +81,13 @@ function floorArgs(ctx, extra) {
 // --- cold start ----------------------------------------------------------------------------
 
 async function coldNode() {
-  const r = await runChild(NODE, ['-e', '0'], { timeoutMs: 30000, expectResult: false })
+  const r = await runChild(NODE, ['-e', '0'], { env: NODE_ENV, timeoutMs: 30000, expectResult: false })
   return r.error ? { client: 'node', error: r.error } : { client: 'node', wall_ms: r.wallMs }
 }
 
 async function coldJs(ctx, client) {
   const r = await runChild(NODE, [COLD, client, ctx.sim.address, ctx.sim.jobId], {
-    env: client === 'native' ? ctx.art.nativeEnv : {},
+    env: nodeEnv(client, ctx),
     timeoutMs: 60000,
     exitGraceMs: client === 'official-noclose' ? 5000 : 10000,
   })

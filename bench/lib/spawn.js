@@ -15,7 +15,10 @@ const { performance } = require('node:perf_hooks')
 function runChild(cmd, args, { env, timeoutMs, onEvent, exitGraceMs = 10000, expectResult = true }) {
   return new Promise((resolve) => {
     const t0 = performance.now()
-    const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const childEnv = { ...process.env, ...env }
+    // An undefined value removes the variable.
+    for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k]
+    const proc = spawn(cmd, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let stderr = ''
     let result = null
