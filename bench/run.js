@@ -10,7 +10,7 @@ const { parseArgs } = require('node:util')
 
 const { resolveArtifacts } = require('./lib/artifacts')
 const { startSim } = require('./lib/sim')
-const { machine } = require('./lib/procfs')
+const { machine, machineBusyMs, threadCount } = require('./lib/procfs')
 const S = require('./lib/scenarios')
 const { summarize, targets, table, targetList, LEVELS } = require('./lib/report')
 const { median } = require('./lib/stats')
@@ -29,6 +29,8 @@ const { values: argv } = parseArgs({
     only: { type: 'string' },
     clients: { type: 'string' },
     strict: { type: 'boolean', default: false },
+    nice: { type: 'string' },
+    'wait-idle': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 })
@@ -36,7 +38,7 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   console.log(`node bench/run.js [--quick] [--smoke] [--runs N] [--write-results] [--out DIR]
   [--no-build] [--profile release|debug] [--sim-threads N] [--only cold,latency,throughput,soak,construct]
-  [--clients node,native,official,official-noclose,floor] [--strict]
+  [--clients node,native,official,official-noclose,floor] [--strict] [--nice=N] [--wait-idle SECONDS]
 env: BENCH_QUICK=1 (= --quick), BENCH_PROFILE=debug (= --profile debug)`)
   process.exit(0)
 }
@@ -90,20 +92,53 @@ async function measure(samples, run, scenario, jobs, extra = {}, rotate = run) {
   }
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * On a machine shared with other engineers' builds: waits (at most `maxSeconds`) until the
+ * machine has been nearly idle for 3 s in a row. Returns the seconds waited, or null on a timeout.
+ */
+async function waitIdle(maxSeconds) {
+  const limit = 25 // % of one core, of all the machine's cores together
+  const t0 = Date.now()
+  let quiet = 0
+  let busy0 = machineBusyMs()
+  while (Date.now() - t0 < maxSeconds * 1000) {
+    await sleep(1000)
+    const busy1 = machineBusyMs()
+    quiet = (busy1 - busy0) / 10 < limit ? quiet + 1 : 0
+    busy0 = busy1
+    if (quiet >= 3) return (Date.now() - t0) / 1000
+  }
+  return null
+}
+
 async function main() {
   const started = new Date()
   const host = machine()
   fs.mkdirSync(argv.out, { recursive: true })
   const profile = argv.profile === 'debug' ? 'debug' : 'release'
   const art = resolveArtifacts({ profile, build: !argv['no-build'], outDir: argv.out, log })
+  if (argv.nice !== undefined) {
+    // After the builds: the simulator and every client inherit it, so all three clients get the
+    // same share against other work on the machine.
+    os.setPriority(Number(argv.nice))
+    log(`niceness ${os.getPriority()} for the simulator and all clients`)
+  }
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'milvus-bench-'))
   const sim = await startSim(art.sim, workDir, { threads: argv['sim-threads'] && Number(argv['sim-threads']) })
-  log(`milvus-sim (${profile}) pid ${sim.pid} on ${sim.address}; ${cfg.runs} run(s)${quick ? ', quick' : ''}`)
+  const simThreads = threadCount(sim.pid)
+  log(`milvus-sim (${profile}, ${simThreads} OS threads) pid ${sim.pid} on ${sim.address}; ${cfg.runs} run(s)${quick ? ', quick' : ''}`)
   const ctx = { art, sim, cfg }
   const samples = []
   const notes = []
   try {
     for (let run = 0; run < cfg.runs; run++) {
+      if (argv['wait-idle']) {
+        const waited = await waitIdle(Number(argv['wait-idle']))
+        log(waited === null ? `run ${run + 1}: the machine did not go idle; measuring anyway` : `run ${run + 1}: idle after ${waited} s`)
+        notes.push(`Run ${run + 1} ${waited === null ? 'started on a busy machine (no idle moment came)' : `waited ${Math.round(waited)} s for an idle machine`}.`)
+      }
       if (ONLY.has('cold')) {
         for (let i = 0; i < cfg.coldRepeats; i++) {
           await measure(samples, run, 'cold', [
@@ -175,7 +210,16 @@ async function main() {
   const report = {
     started: started.toISOString(),
     finished: new Date().toISOString(),
-    mode: { quick, smoke: argv.smoke, profile, runs: cfg.runs, cfg, sim_threads: argv['sim-threads'] || 'one per core' },
+    mode: {
+      quick,
+      smoke: argv.smoke,
+      profile,
+      runs: cfg.runs,
+      cfg,
+      sim_threads: argv['sim-threads'] ? `--threads ${argv['sim-threads']}` : "milvus-sim's default",
+      sim_os_threads: simThreads,
+      niceness: os.getPriority(),
+    },
     machine: { ...host, loadavg_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     artifacts: { addon: art.addon, sim: art.sim, load: art.load, built: art.built },
     summary: v,

@@ -55,7 +55,7 @@ the raw numbers of every run are in \`bench/out/\` (not committed). Do not edit 
 between the FINDINGS markers.
 
 Three clients call \`getRestoreSnapshotState({ job_id })\` on the same \`milvus-sim\` (${mode.profile} build,
-tokio threads: ${mode.sim_threads}; a fixture answers a completed job), each client in its own
+${mode.sim_threads}, ${mode.sim_os_threads} OS threads; a fixture answers a completed job), each client in its own
 process: **native** = this package (\`require('milvus-native')\`), **official** =
 \`@zilliz/milvus2-sdk-node\` 3.0.6, **floor** = \`milvus-sim-load\` (a pure Rust tonic client on a
 current-thread runtime, one \`Channel\`; no N-API, no JS). Medians of ${mode.runs} run(s)${mode.quick ? ' (quick mode)' : ''}.
@@ -69,6 +69,7 @@ current-thread runtime, one \`Channel\`; no N-API, no JS). Medians of ${mode.run
 | Rust | ${m.rustc || '?'} |
 | Kernel | ${m.kernel} |
 | Load average at start / end | ${m.loadavg_at_start.join(' ')} / ${m.loadavg_at_end.join(' ')} |
+| Niceness of the simulator and clients | ${mode.niceness} |
 
 \`\`\`
 ${m.free_h || ''}
