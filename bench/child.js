@@ -29,6 +29,11 @@ function cpuMsSince(start) {
 }
 
 const rssMb = () => process.memoryUsage.rss() / 1048576
+const MB = 1048576
+function memSample(calls) {
+  const m = process.memoryUsage()
+  return { calls, rss_mb: m.rss / MB, heap_total_mb: m.heapTotal / MB, heap_used_mb: m.heapUsed / MB, external_mb: m.external / MB }
+}
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024
 
 /** Counts replies that are not a success; throws on the first that is not a reply at all. */
@@ -138,8 +143,10 @@ async function throughput(client) {
 /** `calls` replies at `concurrency` in flight, with the RSS every `sampleEvery` replies. */
 async function soak(client) {
   const { call, tally } = makeCall(client)
-  const samples = [{ calls: 0, rss_mb: rssMb() }]
+  const samples = [memSample(0)]
   let started = 0
+  // Replies arrive in batches (every loop resumes after the batch), so a threshold, not `%`.
+  let nextSample = opts.sampleEvery
   send({ event: 'start' })
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -147,7 +154,10 @@ async function soak(client) {
     while (started < opts.calls) {
       started++
       await call()
-      if (tally.calls % opts.sampleEvery === 0) samples.push({ calls: tally.calls, rss_mb: rssMb() })
+      if (tally.calls >= nextSample) {
+        samples.push(memSample(tally.calls))
+        nextSample += opts.sampleEvery
+      }
     }
   }
   await Promise.all(Array.from({ length: opts.concurrency }, loop))

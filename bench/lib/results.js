@@ -24,8 +24,13 @@ function soakLines(report) {
   for (const client of ['native', 'official']) {
     const runs = report.samples.filter((s) => s.scenario === 'soak' && s.client === client && s.samples)
     for (const s of runs) {
-      const pts = s.samples.map((p) => `${p.calls / 1000}k: ${fmt(p.rss_mb, 1)}`).join(', ')
-      lines.push(`- ${client}, run ${s.run + 1} (${s.concurrency} in flight; calls → RSS MB): ${pts}; growth after warm-up ${fmt(soakGrowth(s), 1)} MB`)
+      const pts = s.samples
+        .map((p) => `${Math.round(p.calls / 1000)}k: ${fmt(p.rss_mb, 1)}${typeof p.heap_total_mb === 'number' ? ` (${fmt(p.heap_total_mb, 1)})` : ''}`)
+        .join(', ')
+      lines.push(
+        `- ${client}, run ${s.run + 1} (${s.concurrency} in flight; calls → RSS MB (V8 heapTotal MB)): ${pts}; ` +
+          `growth after warm-up ${fmt(soakGrowth(s), 1)} MB, outside the V8 heap ${fmt(soakGrowth(s, true), 1)} MB`
+      )
     }
   }
   return lines.join('\n')
