@@ -30,6 +30,7 @@ const { values: argv } = parseArgs({
     clients: { type: 'string' },
     strict: { type: 'boolean', default: false },
     nice: { type: 'string' },
+    report: { type: 'string' },
     'wait-idle': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -39,6 +40,7 @@ if (argv.help) {
   console.log(`node bench/run.js [--quick] [--smoke] [--runs N] [--write-results] [--out DIR]
   [--no-build] [--profile release|debug] [--sim-threads N] [--only cold,latency,throughput,soak,construct]
   [--clients node,native,official,official-noclose,floor] [--strict] [--nice=N] [--wait-idle SECONDS]
+  [--report bench/out/X.json]  (render a saved run again, with --write-results to regenerate RESULTS.md)
 env: BENCH_QUICK=1 (= --quick), BENCH_PROFILE=debug (= --profile debug)`)
   process.exit(0)
 }
@@ -132,12 +134,13 @@ async function main() {
   const ctx = { art, sim, cfg }
   const samples = []
   const notes = []
+  const waits = []
   try {
     for (let run = 0; run < cfg.runs; run++) {
       if (argv['wait-idle']) {
         const waited = await waitIdle(Number(argv['wait-idle']))
         log(waited === null ? `run ${run + 1}: the machine did not go idle; measuring anyway` : `run ${run + 1}: idle after ${waited} s`)
-        notes.push(`Run ${run + 1} ${waited === null ? 'started on a busy machine (no idle moment came)' : `waited ${Math.round(waited)} s for an idle machine`}.`)
+        waits.push(waited === null ? 'none came' : `${Math.round(waited)} s`)
       }
       if (ONLY.has('cold')) {
         for (let i = 0; i < cfg.coldRepeats; i++) {
@@ -191,6 +194,7 @@ async function main() {
     fs.rmSync(workDir, { recursive: true, force: true })
   }
 
+  if (waits.length) notes.push(`Each run waited for 3 s of a nearly idle machine (--wait-idle): ${waits.join(', ')}.`)
   const noclose = samples.filter((s) => s.client === 'official-noclose')
   if (noclose.length) {
     const exits = noclose.filter((s) => s.exited_by_itself).length
@@ -204,9 +208,6 @@ async function main() {
     )
   }
   const errors = samples.filter((s) => s.error)
-  const v = summarize(samples)
-  const tg = targets(v, cfg.construct.count)
-  const md = table(v, tg, { smoke: argv.smoke })
   const report = {
     started: started.toISOString(),
     finished: new Date().toISOString(),
@@ -222,37 +223,51 @@ async function main() {
     },
     machine: { ...host, loadavg_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     artifacts: { addon: art.addon, sim: art.sim, load: art.load, built: art.built },
-    summary: v,
-    targets: tg,
     notes,
     errors: errors.map((e) => ({ scenario: e.scenario, client: e.client, error: e.error })),
     samples,
   }
   const stamp = started.toISOString().replace(/[:.]/g, '-')
   const jsonPath = path.join(argv.out, `bench-${stamp}.json`)
-  fs.writeFileSync(jsonPath, JSON.stringify(report, null, 2))
-  fs.writeFileSync(path.join(argv.out, 'latest.json'), JSON.stringify(report, null, 2))
+  output(report, jsonPath)
+}
 
-  console.log(`\n## milvus-native vs official SDK vs tonic floor (${profile}${quick ? ', quick' : ''}; medians of ${cfg.runs} run(s))\n`)
+/** Medians, targets, the table; the JSON (unless re-rendering one) and RESULTS.md. */
+function output(report, jsonPath) {
+  const { mode } = report
+  const v = summarize(report.samples)
+  const tg = targets(v, mode.cfg.construct.count)
+  report.summary = v
+  report.targets = tg
+  if (jsonPath) {
+    fs.writeFileSync(jsonPath, JSON.stringify(report, null, 2))
+    fs.writeFileSync(path.join(argv.out, 'latest.json'), JSON.stringify(report, null, 2))
+  }
+  const md = table(v, tg, { smoke: mode.smoke })
+  const title = `${mode.profile}${mode.quick ? ', quick' : ''}; medians of ${mode.runs} run(s)`
+  console.log(`\n## milvus-native vs official SDK vs tonic floor (${title})\n`)
   console.log(md)
-  console.log(`\n### Targets${argv.smoke ? ' (smoke: not asserted)' : ''}\n`)
-  console.log(targetList(tg, { smoke: argv.smoke }))
-  for (const n of notes) console.log(`\n${n}`)
-  console.log(`\nJSON: ${path.relative(process.cwd(), jsonPath)}`)
+  console.log(`\n### Targets${mode.smoke ? ' (smoke: not asserted)' : ''}\n`)
+  console.log(targetList(tg, { smoke: mode.smoke }))
+  for (const n of report.notes) console.log(`\n${n}`)
+  if (jsonPath) console.log(`\nJSON: ${path.relative(process.cwd(), jsonPath)}`)
   if (argv['write-results']) {
     const file = writeResults(path.join(__dirname, 'RESULTS.md'), report, md, targetList(tg))
     console.log(`Results: ${path.relative(process.cwd(), file)}`)
   }
-  if (errors.length) {
-    console.error(`\n${errors.length} measurement(s) failed:`)
-    for (const e of errors) console.error(`- ${e.scenario} ${e.client}: ${e.error}`)
+  if (report.errors.length) {
+    console.error(`\n${report.errors.length} measurement(s) failed:`)
+    for (const e of report.errors) console.error(`- ${e.scenario} ${e.client}: ${e.error}`)
     process.exitCode = 1
-  } else if (argv.strict && !argv.smoke && tg.some((t) => t.ok === false)) {
+  } else if (argv.strict && !mode.smoke && tg.some((t) => t.ok === false)) {
     process.exitCode = 2
   }
 }
 
-main().catch((e) => {
+// --report FILE: render an earlier run's JSON again (e.g. after a change to the table or
+// RESULTS.md) without measuring.
+const run = argv.report ? async () => output(JSON.parse(fs.readFileSync(argv.report, 'utf8'))) : main
+run().catch((e) => {
   console.error(e && e.stack ? e.stack : e)
   process.exitCode = 1
 })
