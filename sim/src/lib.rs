@@ -53,7 +53,14 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
 
     // grpc-go's (Milvus's) default header list limit is 16 MiB; hyper's is 16 KiB, which would
     // answer a large header (e.g. a long client-request-id) with HTTP 431 where Milvus accepts it.
-    let mut builder = tonic::transport::Server::builder().http2_max_header_list_size(16 << 20);
+    //
+    // h2 ≥ 0.4.20 closes a connection (GOAWAY ENHANCE_YOUR_CALM "too_many_data_frames") once
+    // small DATA frames not yet read by handlers exceed a budget of half the connection window
+    // (25.6 KB by default ≈ 100 unary requests). A fast client with thousands of calls in flight
+    // crosses it; grpc-go has no such limit, so give the budget room with a 64 MiB window.
+    let mut builder = tonic::transport::Server::builder()
+        .http2_max_header_list_size(16 << 20)
+        .initial_connection_window_size(64 << 20);
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
