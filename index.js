@@ -307,7 +307,6 @@ class MilvusClient {
     this.config = config
     // As the official client: with __SKIP_CONNECT__ the promise is an already-resolved one.
     this._connect = config.__SKIP_CONNECT__ ? Promise.resolve() : undefined
-    this._closed = false
   }
 
   /** Settles when the Connect handshake has ended (resolves with its reply); never unhandled. */
@@ -434,7 +433,6 @@ class MilvusClient {
 
   /** Every later call rejects with a "client is closed" error. */
   async closeConnection() {
-    this._closed = true
     this._native.close()
     return CONNECT_STATUS_SHUTDOWN
   }
