@@ -5,7 +5,7 @@
 //! message is its own; where it would send something other than what the caller wrote
 //! (a number for a name, `'abc'` for an id) we reject naming the field instead.
 
-use crate::int64::{parse_int64, Int64Input};
+use crate::int64::parse_int64;
 use crate::proto::milvus::{
     CreateSnapshotRequest, DescribeSnapshotRequest, DropSnapshotRequest,
     GetRestoreSnapshotStateRequest, ListRestoreSnapshotJobsRequest, ListSnapshotsRequest,
@@ -46,7 +46,7 @@ impl Value {
         match self {
             Value::Undefined => "undefined".into(),
             Value::Null => "null".into(),
-            Value::Bool(b) => b.to_string(),
+            Value::Bool(b) => format!("the boolean {b}"),
             Value::Number(n) if n.is_nan() => "NaN".into(),
             Value::Number(n) if n.is_infinite() => {
                 if *n > 0.0 { "Infinity" } else { "-Infinity" }.into()
@@ -115,31 +115,19 @@ fn optional(data: &dyn Args, field: &str) -> Result<String, String> {
     }
 }
 
-fn int64_input(value: Value) -> Int64Input {
-    match value {
-        Value::Number(n) => Int64Input::Number(n),
-        Value::Str(s) => Int64Input::Str(s),
-        Value::BigInt { value, lossless } => Int64Input::BigInt { value, lossless },
-        Value::Null => Int64Input::Null,
-        Value::Undefined => Int64Input::Other("undefined"),
-        Value::Bool(_) => Int64Input::Other("boolean"),
-        Value::Other(kind) => Int64Input::Other(kind),
-    }
-}
-
 /// A required int64, checked as the official `typeof data.field === 'undefined'`.
 fn required_int64(data: Option<&dyn Args>, field: &str) -> Result<i64, String> {
     let value = data.map_or(Value::Undefined, |d| d.get(field));
     if value == Value::Undefined {
         return Err(missing(field));
     }
-    parse_int64(field, &int64_input(value))
+    parse_int64(field, &value)
 }
 
 fn optional_int64(data: &dyn Args, field: &str) -> Result<i64, String> {
     match data.get(field) {
         Value::Undefined | Value::Null => Ok(0),
-        value => parse_int64(field, &int64_input(value)),
+        value => parse_int64(field, &value),
     }
 }
 
