@@ -10,6 +10,7 @@ const net = require('node:net')
 const path = require('node:path')
 const { MilvusClient } = require('..')
 const { startSim } = require('./helpers/sim')
+const { snapshotCalls } = require('./helpers/common')
 
 const REPO = path.resolve(__dirname, '..')
 const EXIT_WITHIN_MS = 5000
@@ -186,17 +187,7 @@ test('after closeConnection() every call rejects with "client is closed"', async
     assert.equal((await client.getRestoreSnapshotState({ job_id: 1 })).status.code, 2101)
     assert.equal(await client.closeConnection(), 5)
     const closed = { message: /client is closed/i }
-    const calls = {
-      getRestoreSnapshotState: { job_id: 1 },
-      createSnapshot: { collection_name: 'c', snapshot_name: 's' },
-      dropSnapshot: { collection_name: 'c', snapshot_name: 's' },
-      listSnapshots: { collection_name: 'c' },
-      describeSnapshot: { collection_name: 'c', snapshot_name: 's' },
-      restoreSnapshot: { snapshot_name: 's', source_collection_name: 'c', target_collection_name: 't' },
-      listRestoreSnapshotJobs: {},
-      pinSnapshotData: { collection_name: 'c', snapshot_name: 's' },
-      unpinSnapshotData: { pin_id: 1 },
-    }
+    const calls = snapshotCalls('c')
     for (const [method, req] of Object.entries(calls)) {
       const p = client[method](req)
       assert.ok(p instanceof Promise, method)
