@@ -21,8 +21,11 @@ export declare class CompletionHub {
 
 export declare class NativeClient {
   constructor(config: NativeConfig, hub: CompletionHub)
-  /** Settles when the Connect handshake has ended: the ConnectResponse JSON, or a failure. */
-  handshake(): Promise<string | NativeFailure>
+  /**
+   * Completes call `id` (through the hub) when the Connect handshake has ended: with the
+   * ConnectResponse JSON, or a failure.
+   */
+  handshake(id: number): void
   /** Fires the abort of call `id` (started with `abortable`). */
   abort(id: number): void
   /** Later calls reject as closed; calls in flight finish (their aborts still work). */

@@ -253,6 +253,12 @@ function finalInfo(c) {
   return JSON.stringify(JSON.parse(c.failure.reply).info)
 }
 
+function takeId() {
+  const id = nextId
+  nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1
+  return id
+}
+
 function track(id, method, data, signal, native, progress) {
   return new Promise((resolve, reject) => {
     const entry = { resolve, reject, method, data, signal, onAbort: undefined, progress }
@@ -312,7 +318,9 @@ class MilvusClient {
   /** Settles when the Connect handshake has ended (resolves with its reply); never unhandled. */
   get connectPromise() {
     if (this._connect === undefined) {
-      this._connect = this._native.handshake().then((out) => settle(out, 'Connect'))
+      const id = takeId()
+      this._native.handshake(id)
+      this._connect = track(id, 'Connect', undefined, undefined, this._native)
       this._connect.catch(() => {})
     }
     return this._connect
@@ -329,8 +337,7 @@ class MilvusClient {
       } else {
         signal = undefined
       }
-      id = nextId
-      nextId = nextId >= 0xfffffff0 ? 1 : nextId + 1
+      id = takeId()
       if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra)
       else this._native.call(METHOD[method], data, id, signal !== undefined)
     } catch (e) {

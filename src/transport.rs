@@ -40,6 +40,10 @@ pub struct Call {
     pub request_id: Option<AsciiMetadataValue>,
     /// Flips to `true` when the caller aborts.
     pub cancel: Option<watch::Receiver<bool>>,
+    /// The channel as it was when the caller made the call, for its first attempt: a call
+    /// made before `closeConnection()` still goes out, as with grpc-js, even if the runtime
+    /// reaches it after the close. `None`: take the current one.
+    pub client: Option<Client>,
 }
 
 pub struct Transport {
@@ -112,13 +116,6 @@ impl Transport {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.client
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
     }
 
     fn request<Req>(&self, call: &Call, message: Req) -> tonic::Request<Req> {
@@ -194,8 +191,9 @@ impl Transport {
     {
         let started = Instant::now();
         let mut retries = 0u32;
+        let mut first = call.client.clone();
         loop {
-            let Some(client) = self.client() else {
+            let Some(client) = first.take().or_else(|| self.client()) else {
                 return Err(Failure::Closed);
             };
             let attempt_started = Instant::now();
@@ -241,7 +239,8 @@ impl Transport {
         }
     }
 
-    fn client(&self) -> Option<Client> {
+    /// The channel; `None` once closed.
+    pub fn client(&self) -> Option<Client> {
         self.client
             .read()
             .unwrap_or_else(|e| e.into_inner())

@@ -69,6 +69,7 @@ pub async fn wait(
             timeout: req.call_timeout.min(left),
             request_id: None,
             cancel: req.cancel.clone(),
+            client: None,
         };
         let message = GetRestoreSnapshotStateRequest { job_id: req.job_id };
         let result = transport

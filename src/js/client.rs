@@ -7,9 +7,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
+use napi::bindgen_prelude::{Either, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Error, Result, Status};
+use napi::{Error, Result, Status};
 use napi_derive::napi;
 use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
@@ -17,6 +17,7 @@ use tonic::metadata::AsciiMetadataValue;
 use super::args::{given, request_object, JsArgs};
 use super::hub::{bare, failure, with_reply, CompletionHub, Outcome, Queue, Settle};
 use super::options::NativeConfig;
+use super::runtime;
 use crate::config::{Settings, DEFAULT_TIMEOUT};
 use crate::decode;
 use crate::headers;
@@ -58,9 +59,11 @@ impl NativeClient {
     pub fn new(mut config: NativeConfig, hub: &CompletionHub) -> Result<Self> {
         let settings = Settings::from_raw(&config.raw()).map_err(invalid)?;
         let debug = config.debug.unwrap_or(false);
-        let transport =
-            napi::bindgen_prelude::within_runtime_if_available(|| Transport::new(settings, debug))
-                .map_err(invalid)?;
+        let transport = {
+            // The lazy channel spawns its buffer task on the runtime.
+            let _runtime = runtime::handle().enter();
+            Transport::new(settings, debug).map_err(invalid)?
+        };
         let (tx, rx) = watch::channel(Arc::new(Handshake::Pending));
         let inner = Arc::new(Inner {
             transport,
@@ -81,7 +84,7 @@ impl NativeClient {
                 }),
             };
             let inner2 = inner.clone();
-            napi::bindgen_prelude::spawn(async move {
+            runtime::spawn(async move {
                 let state = inner2.handshake(request).await;
                 let _ = tx.send(Arc::new(state));
             });
@@ -91,21 +94,23 @@ impl NativeClient {
         Ok(NativeClient { inner })
     }
 
-    /// Settles when the Connect handshake has ended: the ConnectResponse JSON, or a failure.
-    #[napi(ts_return_type = "Promise<string | NativeFailure>")]
-    pub fn handshake<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Outcome>> {
+    /// Completes call `id` (through the hub) when the Connect handshake has ended: with the
+    /// ConnectResponse JSON, or a failure.
+    #[napi]
+    pub fn handshake(&self, id: u32) {
         let mut rx = self.inner.handshake.clone();
-        env.spawn_future(async move {
+        let settle = Settle::new(self.inner.queue.clone(), id);
+        runtime::spawn(async move {
             let state = rx
                 .wait_for(|h| !matches!(**h, Handshake::Pending))
                 .await
                 .map(|h| h.clone());
-            Ok(match state.as_deref() {
+            settle.with(match state.as_deref() {
                 Ok(Handshake::Done(json)) => Either::A(json.clone()),
                 Ok(Handshake::Failed(f)) => Either::B(failure(f.clone())),
                 _ => Either::B(bare("closed")),
-            })
-        })
+            });
+        });
     }
 
     /// Fires the abort of call `id` (started with `abortable`).
@@ -252,7 +257,7 @@ impl NativeClient {
         };
         let inner = self.inner.clone();
         let settle = Settle::new(inner.queue.clone(), id);
-        napi::bindgen_prelude::spawn(async move {
+        runtime::spawn(async move {
             let mut final_progress = false;
             let end = wait::wait(&inner.transport, request, |info| {
                 let Some(f) = &on_progress else { return };
@@ -314,12 +319,12 @@ impl Start<'_, '_> {
         let inner = self.client.inner.clone();
         let call = inner.call_options(method, self.args.as_ref(), self.abortable, self.id)?;
         let settle = Settle::new(inner.queue.clone(), self.id);
-        if inner.transport.is_closed() {
+        if call.client.is_none() {
             settle.with(Either::B(bare("closed")));
             return Ok(());
         }
         let id = self.id;
-        napi::bindgen_prelude::spawn(async move {
+        runtime::spawn(async move {
             let result = inner.transport.unary(call, message, rpc).await;
             inner.forget_abort(id);
             settle.with(inner.outcome(result, decode));
@@ -394,6 +399,7 @@ impl Inner {
             timeout,
             request_id,
             cancel: abortable.then(|| self.register_abort(id)),
+            client: self.transport.client(),
         })
     }
 
@@ -407,6 +413,7 @@ impl Inner {
                 .unwrap_or(DEFAULT_TIMEOUT),
             request_id: None,
             cancel: None,
+            client: None,
         };
         let result = self
             .transport
