@@ -63,7 +63,8 @@ Three clients call \`getRestoreSnapshotState({ job_id })\` on the same \`milvus-
 ${mode.sim_threads}, ${mode.sim_os_threads} OS threads; a fixture answers a completed job), each client in its own
 process: **native** = this package (\`require('milvus-native')\`), **official** =
 \`@zilliz/milvus2-sdk-node\` 3.0.6, **floor** = \`milvus-sim-load\` (a pure Rust tonic client on a
-current-thread runtime, one \`Channel\`; no N-API, no JS). Medians of ${mode.runs} run(s)${mode.quick ? ' (quick mode)' : ''}.
+current-thread runtime, one \`Channel\`; no N-API, no JS; it sends the Node clients' headers and deadline
+with each call, \`--official-headers\`). Medians of ${mode.runs} run(s)${mode.quick ? ' (quick mode)' : ''}.
 
 ## Machine
 

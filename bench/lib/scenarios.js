@@ -74,8 +74,10 @@ async function jsChild(ctx, client, scenario, opts, timeoutMs) {
   return { client, ...r.result, ...win.usage(r.result.cpu_ms), exited_by_itself: !r.killedBy }
 }
 
+// The same RPC as the Node clients: their headers (dbname, identifier, the per-call
+// client-request-unixmsec) and a deadline (grpc-timeout) with every call.
 function floorArgs(ctx, extra) {
-  return ['--address', ctx.sim.address, '--job-id', ctx.sim.jobId, ...extra]
+  return ['--address', ctx.sim.address, '--job-id', ctx.sim.jobId, '--official-headers', ...extra]
 }
 
 // --- cold start ----------------------------------------------------------------------------

@@ -37,6 +37,11 @@ struct Args {
     /// Send `authorization: base64(USER:PASSWORD)`.
     #[arg(long, value_name = "USER:PASSWORD")]
     token: Option<String>,
+    /// Send what the Node SDKs send with every call besides the message: `dbname`,
+    /// `identifier`, `client-request-unixmsec` (the time, per call) and a deadline
+    /// (`grpc-timeout`, 15 s, which tonic also enforces with a timer).
+    #[arg(long)]
+    official_headers: bool,
 }
 
 type Client = MilvusServiceClient<Channel>;
@@ -59,6 +64,21 @@ async fn one_call(
     });
     if let Some(auth) = auth {
         request.metadata_mut().insert("authorization", auth.clone());
+    }
+    if args.official_headers {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let md = request.metadata_mut();
+        md.insert("dbname", MetadataValue::from_static("default"));
+        md.insert(
+            "identifier",
+            MetadataValue::from_static("462000000000000001"),
+        );
+        if let Ok(v) = MetadataValue::try_from(millis.to_string()) {
+            md.insert("client-request-unixmsec", v);
+        }
+        request.set_timeout(Duration::from_secs(15));
     }
     let start = Instant::now();
     let result = client.get_restore_snapshot_state(request).await;
