@@ -55,10 +55,10 @@ const cfg = {
   // The floor's sequential run is longer: its CPU per call is that run minus a one-call run, and
   // 2,000 calls of ~15 µs CPU are too few to stand out from its start-up's noise.
   latency: tiny
-    ? { warmup: 10, calls: 100, floorCalls: 500 }
+    ? { warmup: 10, warmupSeconds: 0, calls: 100, floorCalls: 500 }
     : quick
-      ? { warmup: 20, calls: 200, floorCalls: 2000 }
-      : { warmup: 200, calls: 2000, floorCalls: 20000 },
+      ? { warmup: 20, warmupSeconds: 0.2, calls: 200, floorCalls: 2000 }
+      : { warmup: 200, warmupSeconds: 1, calls: 2000, floorCalls: 20000 },
   throughput: tiny ? { warmupSeconds: 0.1, seconds: 0.3 } : quick ? { warmupSeconds: 0.2, seconds: 0.5 } : { warmupSeconds: 1, seconds: 5 },
   soak: tiny
     ? { calls: 1000, concurrency: 128, sampleEvery: 250 }

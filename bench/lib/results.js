@@ -99,7 +99,7 @@ ${report.notes.map((n) => `- ${n}`).join('\n')}
   row is the whole \`milvus-sim-load --sequential-calls 1\` process (connect, a warm-up call, one call).
   Every Node child runs without \`NODE_EXTRA_CA_CERTS\`, which this machine's environment sets and
   which makes each Node start parse the whole CA bundle (~55 ms); no client here uses TLS.
-- **Sequential latency**: ${mode.cfg.latency.calls} awaited calls after ${mode.cfg.latency.warmup} warm-up calls, each timed with
+- **Sequential latency**: ${mode.cfg.latency.calls} awaited calls after a warm-up of at least ${mode.cfg.latency.warmup} calls and ${mode.cfg.latency.warmupSeconds} s (as the throughput runs; V8 compiles the hot path meanwhile), each timed with
   \`process.hrtime.bigint()\`; nearest-rank percentiles (as milvus-sim-load computes its own).
 - **Throughput**: N async loops each awaiting one call after another; ${mode.cfg.throughput.warmupSeconds} s of warm-up, then
   the replies arriving in a ${mode.cfg.throughput.seconds} s window are counted. The floor runs \`--concurrency N --seconds ${mode.cfg.throughput.seconds}\`.

@@ -111,8 +111,8 @@ async function coldFloor(ctx) {
 // --- sequential latency ----------------------------------------------------------------------
 
 async function latencyJs(ctx, client) {
-  const { warmup, calls } = ctx.cfg.latency
-  return jsChild(ctx, client, 'latency', { warmup, calls }, 120000 + calls * 20)
+  const { warmup, warmupSeconds, calls } = ctx.cfg.latency
+  return jsChild(ctx, client, 'latency', { warmup, warmupSeconds, calls }, 120000 + calls * 20)
 }
 
 /** The floor's CPU per call: a run of N calls minus a run of one (start-up, connect, warm-up). */

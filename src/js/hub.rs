@@ -56,7 +56,7 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn push(&self, id: u32, outcome: Outcome, final_progress: bool) {
+    pub fn push(self: &Arc<Self>, id: u32, outcome: Outcome, final_progress: bool) {
         let (json, failure) = match outcome {
             Either::A(json) => (Some(json), None),
             Either::B(f) => (None, Some(f)),
@@ -71,11 +71,23 @@ impl Queue {
             });
             done.len() == 1
         };
-        // One wake-up per batch: a non-empty queue already has one on its way.
+        // One wake-up per batch: a non-empty queue already has one on its way. On the runtime
+        // thread the wake-up waits in a task of its own, behind the tasks already runnable (the
+        // other calls whose replies arrived in the same read), so JavaScript is woken once for
+        // all of them instead of for the first and then again.
         if was_empty {
-            let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-            wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let queue = self.clone();
+                tokio::spawn(async move { queue.wake() });
+            } else {
+                self.wake();
+            }
         }
+    }
+
+    fn wake(&self) {
+        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner());
+        wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
     }
 }
 

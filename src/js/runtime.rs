@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -77,6 +77,7 @@ where
     F: Future<Output = ()> + Send + 'static,
 {
     let s = shared();
+    IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
     let first = {
         let mut submitted = s.submitted.lock().unwrap_or_else(|e| e.into_inner());
         submitted.push(Box::pin(future));
@@ -91,6 +92,9 @@ where
 /// Set by each call as it ends: activity that keeps the dispatcher spinning.
 static ENDED: AtomicBool = AtomicBool::new(false);
 
+/// Calls submitted and not ended.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
 /// How long the dispatcher keeps polling after the last activity before it sleeps.
 fn spin_window() -> Duration {
     let us = std::env::var("MILVUS_NATIVE_SPIN_US")
@@ -104,8 +108,8 @@ const DEFAULT_SPIN_US: u64 = 200;
 
 /// The runtime thread's own task: moves submitted calls onto the runtime.
 ///
-/// For a short window after the last activity (a call submitted or ended) it does not sleep
-/// but yields, so the runtime keeps polling the socket (epoll with no timeout) and the queue:
+/// For a short window after the last activity (a call submitted or ended), while at most one
+/// call is in flight, it does not sleep but yields, so the runtime keeps polling the socket (epoll with no timeout) and the queue:
 /// the reply to a call, or the next call of a caller that awaits each reply before the next,
 /// is picked up at once instead of after a wake-up of this thread. That wake-up is most of a
 /// sequential call's cost over the floor (bench/RESULTS.md). The window is bounded
@@ -123,10 +127,13 @@ async fn dispatch() {
         for job in batch {
             tokio::spawn(async move {
                 job.await;
+                IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
                 ENDED.store(true, Ordering::Relaxed);
             });
         }
-        if active.elapsed() < window {
+        // Only a caller with at most one call in flight waits on these wake-ups; with more,
+        // the thread has other work between them, and polling would only burn CPU.
+        if IN_FLIGHT.load(Ordering::Relaxed) <= 1 && active.elapsed() < window {
             tokio::task::yield_now().await;
         } else {
             s.ready.notified().await;
