@@ -137,6 +137,16 @@ function validationError(e) {
   return e && e.code === 'InvalidArg' ? new Error(e.message) : e
 }
 
+// Whether the request carries per-call options (`timeout`, a request id); when it does not, the
+// addon skips looking them up (a napi property read each).
+function hasCallOptions(data) {
+  return (
+    data !== null &&
+    (typeof data === 'object' || typeof data === 'function') &&
+    (data.timeout !== undefined || data.client_request_id !== undefined || data['client-request-id'] !== undefined)
+  )
+}
+
 function isAbortSignal(s) {
   return typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function'
 }
@@ -232,14 +242,18 @@ let nextId = 1
 const hub = new CompletionHub(drain)
 
 function drain() {
-  for (const c of hub.drain()) {
-    const entry = pending.get(c.id)
+  // [id, outcome (JSON text or failure), finalProgress, …]
+  const done = hub.drain()
+  for (let i = 0; i < done.length; i += 3) {
+    const id = done[i]
+    const out = done[i + 1]
+    const entry = pending.get(id)
     if (entry === undefined) continue // aborted: already rejected
-    pending.delete(c.id)
+    pending.delete(id)
     if (entry.signal) entry.signal.removeEventListener('abort', entry.onAbort)
-    if (c.finalProgress && entry.progress) entry.progress(finalInfo(c))
+    if (done[i + 2] && entry.progress) entry.progress(finalInfo(out))
     try {
-      entry.resolve(settle(c.json !== undefined && c.json !== null ? c.json : c.failure, entry.method, entry.signal, entry.data))
+      entry.resolve(settle(out, entry.method, entry.signal, entry.data))
     } catch (e) {
       entry.reject(e)
     }
@@ -248,9 +262,9 @@ function drain() {
 }
 
 // The ended job's info (JSON) of a waitForRestoreSnapshot completion.
-function finalInfo(c) {
-  if (c.json !== undefined && c.json !== null) return c.json
-  return JSON.stringify(JSON.parse(c.failure.reply).info)
+function finalInfo(out) {
+  if (typeof out === 'string') return out
+  return JSON.stringify(JSON.parse(out.reply).info)
 }
 
 function takeId() {
@@ -339,7 +353,7 @@ class MilvusClient {
       }
       id = takeId()
       if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra)
-      else this._native.call(METHOD[method], data, id, signal !== undefined)
+      else this._native.call(METHOD[method], data, id, signal !== undefined, hasCallOptions(data))
     } catch (e) {
       return Promise.reject(validationError(e))
     }

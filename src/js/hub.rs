@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Either, Function};
+use napi::bindgen_prelude::{Array, Either, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Result, Status};
 use napi_derive::napi;
@@ -37,14 +37,12 @@ pub struct NativeFailure {
 pub type Outcome = Either<String, NativeFailure>;
 
 /// One finished call.
-#[napi(object)]
 pub struct Completion {
-    pub id: u32,
-    pub json: Option<String>,
-    pub failure: Option<NativeFailure>,
+    id: u32,
+    outcome: Outcome,
     /// waitForRestoreSnapshot: the job's last change (Completed or Failed) is still to be
     /// reported to `onProgress`, before the promise settles, so the two cannot overtake.
-    pub final_progress: Option<bool>,
+    final_progress: bool,
 }
 
 type Wake = ThreadsafeFunction<(), (), (), Status, false>;
@@ -57,17 +55,12 @@ pub struct Queue {
 
 impl Queue {
     pub fn push(self: &Arc<Self>, id: u32, outcome: Outcome, final_progress: bool) {
-        let (json, failure) = match outcome {
-            Either::A(json) => (Some(json), None),
-            Either::B(f) => (None, Some(f)),
-        };
         let was_empty = {
             let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
             done.push(Completion {
                 id,
-                json,
-                failure,
-                final_progress: final_progress.then_some(true),
+                outcome,
+                final_progress,
             });
             done.len() == 1
         };
@@ -151,10 +144,23 @@ impl CompletionHub {
         Ok(CompletionHub { queue })
     }
 
-    /// The calls that ended since the last drain.
-    #[napi]
-    pub fn drain(&self) -> Vec<Completion> {
-        std::mem::take(&mut *self.queue.done.lock().unwrap_or_else(|e| e.into_inner()))
+    /// The calls that ended since the last drain, flat: `[id, outcome, finalProgress, …]`, the
+    /// outcome being the reply's JSON text or a `NativeFailure`. Array elements, unlike an
+    /// object's named properties, cost napi no key strings.
+    #[napi(ts_return_type = "Array<number | string | NativeFailure | boolean>")]
+    pub fn drain<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
+        let done = std::mem::take(&mut *self.queue.done.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut flat = env.create_array(3 * done.len() as u32)?;
+        for (i, c) in done.into_iter().enumerate() {
+            let at = 3 * i as u32;
+            flat.set(at, c.id)?;
+            match c.outcome {
+                Either::A(json) => flat.set(at + 1, json)?,
+                Either::B(failure) => flat.set(at + 1, failure)?,
+            }
+            flat.set(at + 2, c.final_progress)?;
+        }
+        Ok(flat)
     }
 
     /// Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false).

@@ -95,6 +95,16 @@ static ENDED: AtomicBool = AtomicBool::new(false);
 /// Calls submitted and not ended.
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
+/// Counts a call as ended when its task ends, however it ends (a panic included).
+struct Ended;
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+        ENDED.store(true, Ordering::Relaxed);
+    }
+}
+
 /// How long the dispatcher keeps polling after the last activity before it sleeps.
 fn spin_window() -> Duration {
     let us = std::env::var("MILVUS_NATIVE_SPIN_US")
@@ -109,10 +119,11 @@ const DEFAULT_SPIN_US: u64 = 200;
 /// The runtime thread's own task: moves submitted calls onto the runtime.
 ///
 /// For a short window after the last activity (a call submitted or ended), while at most one
-/// call is in flight, it does not sleep but yields, so the runtime keeps polling the socket (epoll with no timeout) and the queue:
-/// the reply to a call, or the next call of a caller that awaits each reply before the next,
-/// is picked up at once instead of after a wake-up of this thread. That wake-up is most of a
-/// sequential call's cost over the floor (bench/RESULTS.md). The window is bounded
+/// call is in flight, it does not sleep but yields, so the runtime keeps polling the socket
+/// (epoll with no timeout) and the queue: the reply to a call, or the next call of a caller
+/// that awaits each reply before the next, is picked up at once instead of after a wake-up of
+/// this thread, which in a VM costs more than the polling (bench/RESULTS.md). With more calls
+/// in flight the thread has work between events anyway. The window is bounded
 /// (`MILVUS_NATIVE_SPIN_US`, default 200 µs; 0 turns it off): an idle client, or one waiting
 /// on a slow server, sleeps.
 async fn dispatch() {
@@ -126,9 +137,8 @@ async fn dispatch() {
         }
         for job in batch {
             tokio::spawn(async move {
+                let _ended = Ended;
                 job.await;
-                IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
-                ENDED.store(true, Ordering::Relaxed);
             });
         }
         // Only a caller with at most one call in flight waits on these wake-ups; with more,
