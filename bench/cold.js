@@ -1,13 +1,15 @@
 'use strict'
 // Cold start, as a user's script: require → construct → first resolved call → exit.
-// `node bench/cold.js <native|official|official-noclose> <address> <job id>`. The parent times
-// spawn → exit; this prints where the time went (performance.now() is ms since process start).
+// `node bench/cold.js <native|official|official-noclose> <address> <job id> <out file>`. The
+// parent times spawn → exit; this writes where the time went (performance.now() is ms since
+// process start) to <out file>: a file, not stdout, whose first use as a pipe loads Node's
+// net and stream modules (2–3 ms that belong to neither client).
 // The native client must let the process exit by itself; the official one needs
 // closeConnection() (`official-noclose` checks whether it exits without it).
 
 const { performance } = require('node:perf_hooks')
 
-const [kind, address, jobId] = process.argv.slice(2)
+const [kind, address, jobId, outFile] = process.argv.slice(2)
 const t = { start: performance.now() }
 const { MilvusClient } =
   kind === 'native' ? require(require('node:path').resolve(__dirname, '..')) : require('@zilliz/milvus2-sdk-node')
@@ -23,7 +25,7 @@ client.getRestoreSnapshotState({ job_id: jobId }).then(
     }
     if (kind === 'official') await client.closeConnection()
     t.closed = performance.now()
-    process.stdout.write(`@@BENCH ${JSON.stringify({ result: t })}\n`)
+    require('node:fs').writeFileSync(outFile, JSON.stringify(t))
   },
   (e) => {
     console.error(`first call failed: ${e && e.code} ${e && e.message}`)

@@ -95,7 +95,9 @@ ${report.notes.map((n) => `- ${n}`).join('\n')}
 
 - **Cold start**: wall time from \`spawn\` to the child's exit of a script that requires the client,
   constructs it, awaits one \`getRestoreSnapshotState\`, and ends (${mode.cfg.coldRepeats} per run); minus
-  \`node -e 0\` measured the same way. The floor's
+  \`node -e 0\` measured the same way. The script reports its phases in a file, not on stdout: a
+  first write to a piped stdout loads Node's net and stream modules (2–3 ms that are neither
+  client's). The floor's
   row is the whole \`milvus-sim-load --sequential-calls 1\` process (connect, a warm-up call, one call).
   Every Node child runs without \`NODE_EXTRA_CA_CERTS\`, which this machine's environment sets and
   which makes each Node start parse the whole CA bundle (~55 ms); no client here uses TLS.
