@@ -37,7 +37,7 @@ pub struct NativeFailure {
 pub type Outcome = Either<String, NativeFailure>;
 
 /// One finished call.
-pub struct Completion {
+struct Completion {
     id: u32,
     outcome: Outcome,
     /// waitForRestoreSnapshot: the job's last change (Completed or Failed) is still to be
