@@ -154,7 +154,7 @@ impl Transport {
     /// that also covers connecting; a Milvus error status is a reply, never retried.
     pub async fn unary<Req, Resp, F, Fut>(
         &self,
-        call: Call,
+        mut call: Call,
         message: Req,
         rpc: F,
     ) -> Result<Reply<Resp>, Failure>
@@ -163,8 +163,9 @@ impl Transport {
         F: Fn(Client, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
     {
-        let mut cancel = call.cancel.clone();
-        let attempts = self.attempts(&call, message, rpc);
+        let mut cancel = call.cancel.take();
+        let first = call.client.take();
+        let attempts = self.attempts(&call, first, message, rpc);
         match cancel.as_mut() {
             None => attempts.await,
             Some(rx) => {
@@ -181,6 +182,7 @@ impl Transport {
     async fn attempts<Req, Resp, F, Fut>(
         &self,
         call: &Call,
+        mut first: Option<Client>,
         message: Req,
         rpc: F,
     ) -> Result<Reply<Resp>, Failure>
@@ -191,7 +193,6 @@ impl Transport {
     {
         let started = Instant::now();
         let mut retries = 0u32;
-        let mut first = call.client.clone();
         loop {
             let Some(client) = first.take().or_else(|| self.client()) else {
                 return Err(Failure::Closed);

@@ -135,10 +135,10 @@ impl NativeClient {
 
     /// Starts call `id` of method number `method` (the table in `index.js`); its outcome
     /// arrives through the hub. Throws (InvalidArg) when the request is invalid.
-    #[napi]
     ///
     /// `options`: whether the request may carry `timeout` or a request id. `index.js` knows it
     /// from reads the JIT makes cheap, and its `false` spares three napi property lookups a call.
+    #[napi]
     pub fn call(
         &self,
         method: u32,
@@ -334,6 +334,7 @@ impl Start<'_, '_> {
         let call = inner.call_options(method, options, self.abortable, self.id)?;
         let settle = Settle::new(inner.queue.clone(), self.id);
         if call.client.is_none() {
+            inner.forget_abort(self.id);
             settle.with(Either::B(bare("closed")));
             return Ok(());
         }

@@ -27,12 +27,15 @@ struct Shared {
 
 static SHARED: OnceLock<Shared> = OnceLock::new();
 
+/// A non-negative whole number from the environment, if it holds one.
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.parse().ok()
+}
+
 fn threads() -> usize {
-    std::env::var("MILVUS_NATIVE_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
+    env_number("MILVUS_NATIVE_THREADS")
         .filter(|n| *n > 0)
-        .unwrap_or(1)
+        .unwrap_or(1) as usize
 }
 
 fn start() -> Shared {
@@ -107,11 +110,7 @@ impl Drop for Ended {
 
 /// How long the dispatcher keeps polling after the last activity before it sleeps.
 fn spin_window() -> Duration {
-    let us = std::env::var("MILVUS_NATIVE_SPIN_US")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(DEFAULT_SPIN_US);
-    Duration::from_micros(us)
+    Duration::from_micros(env_number("MILVUS_NATIVE_SPIN_US").unwrap_or(DEFAULT_SPIN_US))
 }
 
 const DEFAULT_SPIN_US: u64 = 200;
