@@ -11,7 +11,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The environment's hub; `index.js` makes one and passes it to every client. */
 export declare class CompletionHub {
-  /** `onReady` is called (with no arguments) when completions are waiting in `drain()`. */
+  /**
+   * Sets up this environment's event-loop integration. `onReady` is called (with no
+   * arguments) when completions are waiting in `drain()`.
+   */
   constructor(onReady: () => void)
   /**
    * The calls that ended since the last drain, flat: `[id, outcome, finalProgress, …]`, the

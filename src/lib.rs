@@ -1,4 +1,4 @@
-//! milvus-native: the collection-snapshot API of the Milvus Node SDK over tonic.
+//! milvus-native: the collection-snapshot API of the Milvus Node SDK over tonic and hyper.
 //!
 //! The modules outside `js` are napi-free, so `cargo test --no-default-features` runs the
 //! rules (decoding, retry policy, int64 parsing, headers, time tokens) without Node.
@@ -11,6 +11,7 @@ pub mod int64;
 pub mod retry;
 pub mod snapshot;
 pub mod tls;
+#[cfg(feature = "napi")]
 pub mod transport;
 pub mod wait;
 

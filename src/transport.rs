@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic::Code;
 
-use crate::config::{Settings, TlsSettings};
+use crate::config::Settings;
+use crate::js::channel::Channel;
+use crate::js::uv;
 use crate::error::CallError;
 use crate::headers;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
@@ -58,25 +59,17 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// Builds the (lazy) channel; must run inside a tokio runtime context.
+    /// Builds the channel, which connects on the first call.
     pub fn new(settings: Settings, log: bool) -> Result<Transport, String> {
         let scheme = if settings.tls.is_some() {
             "https"
         } else {
             "http"
         };
-        let mut endpoint = Endpoint::from_shared(format!("{scheme}://{}", settings.authority))
-            .map_err(|e| format!("The `address` option is not usable: {e}"))?
-            .tcp_nodelay(true)
-            // Many calls in flight on one client must queue, not fail.
-            .buffer_size(64 * 1024)
-            .http2_keep_alive_interval(Duration::from_secs(10))
-            .keep_alive_timeout(Duration::from_secs(5));
-        if let Some(tls) = &settings.tls {
-            endpoint = tls_endpoint(endpoint, tls)?;
-        }
-        let channel = endpoint.connect_lazy();
-        let client = MilvusServiceClient::new(channel)
+        let origin = format!("{scheme}://{}", settings.authority)
+            .parse()
+            .map_err(|e| format!("The `address` option is not usable: {e}"))?;
+        let client = MilvusServiceClient::with_origin(Channel::new(&settings)?, origin)
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
         let header = |v: &str, what: &str| {
@@ -199,7 +192,7 @@ impl Transport {
             };
             let attempt_started = Instant::now();
             let request = self.request(call, message.clone());
-            let outcome = tokio::time::timeout(call.timeout, rpc(client, request)).await;
+            let outcome = uv::timeout(call.timeout, rpc(client, request)).await;
             let mut error = match outcome {
                 Ok(Ok(reply)) => {
                     self.log_attempt(call, retries, 0, attempt_started);
@@ -209,14 +202,14 @@ impl Transport {
                     self.log_attempt(call, retries, 12, attempt_started);
                     return Ok(Reply::Unimplemented);
                 }
-                Ok(Err(status)) => classify(&status, call),
+                Ok(Err(status)) => CallError::from_status(&status),
                 Err(_elapsed) => deadline_exceeded(call),
             };
             self.log_attempt(call, retries, error.code, attempt_started);
             let retryable = retry::is_retryable(Code::from_i32(error.code));
             if retryable && retries < self.settings.max_retries {
                 retries += 1;
-                tokio::time::sleep(retry::backoff(retries, self.settings.retry_delay)).await;
+                uv::sleep(retry::backoff(retries, self.settings.retry_delay)).await;
                 continue;
             }
             if retryable && retries > 0 {
@@ -254,44 +247,4 @@ fn deadline_exceeded(call: &Call) -> CallError {
         Code::DeadlineExceeded,
         format!("Deadline exceeded after {:.3}s", call.timeout.as_secs_f64()),
     )
-}
-
-/// tonic's codes for two local conditions differ from grpc-js's, which callers switch on:
-/// - its per-request timer (driven by the `grpc-timeout` header we send) reports an expired
-///   deadline as CANCELLED "Timeout expired": a local deadline is DEADLINE_EXCEEDED;
-/// - a connection that breaks mid-call (reset, broken pipe, closed by the server) surfaces as
-///   UNKNOWN or CANCELLED with a transport error as its source: the gRPC spec and grpc-js say
-///   UNAVAILABLE (a caller's own abort never gets here: its future is dropped).
-fn classify(status: &tonic::Status, call: &Call) -> CallError {
-    let mut error = CallError::from_status(status);
-    if status.code() == Code::Cancelled && status.message().starts_with("Timeout expired") {
-        return deadline_exceeded(call);
-    }
-    let transport_failure = std::error::Error::source(status)
-        .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some());
-    if matches!(status.code(), Code::Unknown | Code::Cancelled) && transport_failure {
-        error.code = Code::Unavailable as i32;
-    }
-    error
-}
-
-fn tls_endpoint(endpoint: Endpoint, tls: &TlsSettings) -> Result<Endpoint, String> {
-    let mut config = ClientTlsConfig::new();
-    if let Some(name) = &tls.server_name {
-        config = config.domain_name(name.clone());
-    }
-    if let Some((chain, key)) = &tls.identity {
-        config = config.identity(Identity::from_pem(chain, key));
-    }
-    let bad = |e: tonic::transport::Error| format!("The `tls` options are not usable: {e}");
-    if tls.skip_cert_check {
-        return endpoint
-            .tls_config_with_verifier(config, crate::tls::accept_any_server())
-            .map_err(bad);
-    }
-    config = match &tls.ca_pem {
-        Some(ca) => config.ca_certificate(Certificate::from_pem(ca)),
-        None => config.with_webpki_roots(),
-    };
-    endpoint.tls_config(config).map_err(bad)
 }

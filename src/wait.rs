@@ -1,19 +1,23 @@
 //! `waitForRestoreSnapshot`: poll GetRestoreSnapshotState until the job ends, in Rust (no JS
 //! timer per poll), bounded by an overall timeout and cancellable.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "napi")]
+use std::time::Instant;
 
+#[cfg(feature = "napi")]
 use tokio::sync::watch;
 
-use crate::proto::milvus::{
-    GetRestoreSnapshotStateRequest, GetRestoreSnapshotStateResponse, RestoreSnapshotInfo,
-    RestoreSnapshotState,
-};
+#[cfg(feature = "napi")]
+use crate::proto::milvus::{GetRestoreSnapshotStateRequest, GetRestoreSnapshotStateResponse};
+use crate::proto::milvus::{RestoreSnapshotInfo, RestoreSnapshotState};
+#[cfg(feature = "napi")]
 use crate::transport::{Call, Client, Failure, Reply, Transport};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(1000);
 
+#[cfg(feature = "napi")]
 pub struct WaitRequest {
     pub job_id: i64,
     /// Bound on the whole wait.
@@ -26,6 +30,7 @@ pub struct WaitRequest {
 }
 
 /// How a wait ended, with the last reply seen (if any).
+#[cfg(feature = "napi")]
 pub enum WaitEnd {
     Completed(GetRestoreSnapshotStateResponse),
     /// The job reached RestoreSnapshotFailed.
@@ -51,6 +56,7 @@ pub fn is_change(last: Option<&RestoreSnapshotInfo>, info: &RestoreSnapshotInfo)
     last.is_none_or(|l| l.state != info.state || l.progress != info.progress)
 }
 
+#[cfg(feature = "napi")]
 pub async fn wait(
     transport: &Transport,
     req: WaitRequest,
@@ -107,7 +113,7 @@ pub async fn wait(
         }
         last = Some(reply);
         let left = req.timeout.saturating_sub(started.elapsed());
-        let pause = tokio::time::sleep(req.interval.min(left));
+        let pause = crate::js::uv::sleep(req.interval.min(left));
         match cancel.as_mut() {
             None => pause.await,
             Some(rx) => {

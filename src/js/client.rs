@@ -18,7 +18,7 @@ use tonic::metadata::AsciiMetadataValue;
 use super::args::{given, request_object, JsArgs};
 use super::hub::{bare, failure, with_reply, CompletionHub, Outcome, Queue, Settle};
 use super::options::NativeConfig;
-use super::runtime;
+use super::uv;
 use crate::config::{Settings, DEFAULT_TIMEOUT};
 use crate::decode;
 use crate::headers;
@@ -60,11 +60,7 @@ impl NativeClient {
     pub fn new(mut config: NativeConfig, hub: &CompletionHub) -> Result<Self> {
         let settings = Settings::from_raw(&config.raw()).map_err(invalid)?;
         let debug = config.debug.unwrap_or(false);
-        let transport = {
-            // The lazy channel spawns its buffer task on the runtime.
-            let _runtime = runtime::handle().enter();
-            Transport::new(settings, debug).map_err(invalid)?
-        };
+        let transport = Transport::new(settings, debug).map_err(invalid)?;
         let (tx, rx) = watch::channel(Arc::new(Handshake::Pending));
         let inner = Arc::new(Inner {
             transport,
@@ -85,7 +81,7 @@ impl NativeClient {
                 }),
             };
             let inner2 = inner.clone();
-            runtime::spawn(async move {
+            uv::spawn(async move {
                 let state = inner2.handshake(request).await;
                 let _ = tx.send(Arc::new(state));
             });
@@ -101,7 +97,7 @@ impl NativeClient {
     pub fn handshake(&self, id: u32) {
         let mut rx = self.inner.handshake.clone();
         let settle = Settle::new(self.inner.queue.clone(), id);
-        runtime::spawn(async move {
+        uv::spawn(async move {
             let state = rx
                 .wait_for(|h| !matches!(**h, Handshake::Pending))
                 .await
@@ -269,7 +265,7 @@ impl NativeClient {
         };
         let inner = self.inner.clone();
         let settle = Settle::new(inner.queue.clone(), id);
-        runtime::spawn(async move {
+        uv::spawn(async move {
             let mut final_progress = false;
             let end = wait::wait(&inner.transport, request, |info| {
                 let Some(f) = &on_progress else { return };
@@ -339,7 +335,7 @@ impl Start<'_, '_> {
             return Ok(());
         }
         let id = self.id;
-        runtime::spawn(async move {
+        uv::spawn(async move {
             let result = inner.transport.unary(call, message, rpc).await;
             inner.forget_abort(id);
             settle.with(inner.outcome(result, decode));

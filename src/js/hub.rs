@@ -1,19 +1,19 @@
 //! Completions of every call of this JS environment, handed to JavaScript in batches.
 //!
-//! A napi promise per call costs a threadsafe function per call, i.e. one libuv async handle
-//! each, and libuv walks every live async handle on each wake-up: with 1,024 calls in flight
-//! that is quadratic (measured: 6k calls/s at 1,024 in flight against 20k at 16). Here one
-//! threadsafe function per environment wakes JavaScript once for however many calls ended;
-//! `index.js` keeps the promises and settles them from `drain()`.
+//! Calls run on the environment's own event loop (`uv.rs`); after each run of the ready tasks,
+//! the calls that ended in it are handed to JavaScript at once, through one callback into
+//! `index.js` (which keeps the promises and settles them from `drain()`). A napi promise per
+//! call would cost a callback scope per call.
 
 use std::collections::HashMap;
+use std::ptr;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Array, Either, Function};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Result, Status};
+use napi::bindgen_prelude::{Array, Either, Function, JsValue};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 
+use super::uv;
 use crate::decode;
 use crate::error::CallError;
 use crate::proto::milvus::GetRestoreSnapshotStateResponse;
@@ -45,43 +45,65 @@ struct Completion {
     final_progress: bool,
 }
 
-type Wake = ThreadsafeFunction<(), (), (), Status, false>;
-
 pub struct Queue {
     done: Mutex<Vec<Completion>>,
-    /// Behind a lock only because ref/unref take `&mut`; it is taken once per batch.
-    wake: Mutex<Wake>,
 }
 
 impl Queue {
-    pub fn push(self: &Arc<Self>, id: u32, outcome: Outcome, final_progress: bool) {
-        let was_empty = {
-            let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-            done.push(Completion {
+    pub fn push(&self, id: u32, outcome: Outcome, final_progress: bool) {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Completion {
                 id,
                 outcome,
                 final_progress,
             });
-            done.len() == 1
-        };
-        // One wake-up per batch: a non-empty queue already has one on its way. On the runtime
-        // thread the wake-up waits in a task of its own, behind the tasks already runnable (the
-        // other calls whose replies arrived in the same read), so JavaScript is woken once for
-        // all of them instead of for the first and then again.
-        if was_empty {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let queue = self.clone();
-                tokio::spawn(async move { queue.wake() });
-            } else {
-                self.wake();
-            }
-        }
+        // Inside a run, it is handed over when the run ends; outside one (a call rejected
+        // before it started), a run is due.
+        uv::request_run();
     }
 
-    fn wake(&self) {
-        let wake = self.wake.lock().unwrap_or_else(|e| e.into_inner());
-        wake.call((), ThreadsafeFunctionCallMode::NonBlocking);
+    fn is_empty(&self) -> bool {
+        self.done.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
     }
+}
+
+/// `onReady`, called from the event loop (outside any JavaScript frame): a handle scope, and a
+/// callback scope so that the promises' reactions run when it returns.
+struct OnReady {
+    env: sys::napi_env,
+    function: sys::napi_ref,
+    context: sys::napi_async_context,
+}
+
+impl OnReady {
+    fn call(&self) {
+        unsafe {
+            let env = self.env;
+            let mut scope = ptr::null_mut();
+            if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+                return;
+            }
+            let mut function = ptr::null_mut();
+            let mut recv = ptr::null_mut();
+            let mut result = ptr::null_mut();
+            sys::napi_get_reference_value(env, self.function, &mut function);
+            sys::napi_get_global(env, &mut recv);
+            let status =
+                sys::napi_make_callback(env, self.context, recv, function, 0, ptr::null(), &mut result);
+            if status == sys::Status::napi_pending_exception {
+                let mut error = ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(env, &mut error);
+                sys::napi_fatal_exception(env, error);
+            }
+            sys::napi_close_handle_scope(env, scope);
+        }
+    }
+}
+
+unsafe extern "C" fn teardown(_arg: *mut std::ffi::c_void) {
+    uv::teardown();
 }
 
 /// Settles call `id` exactly once: with the outcome, or, if the task is dropped first (a
@@ -127,20 +149,59 @@ pub struct CompletionHub {
 
 #[napi]
 impl CompletionHub {
-    /// `onReady` is called (with no arguments) when completions are waiting in `drain()`.
+    /// Sets up this environment's event-loop integration. `onReady` is called (with no
+    /// arguments) when completions are waiting in `drain()`.
     #[napi(constructor)]
     pub fn new(env: Env, on_ready: Function<(), ()>) -> Result<Self> {
-        let mut wake: Wake = on_ready
-            .build_threadsafe_function()
-            .callee_handled::<false>()
-            .build()?;
-        // Idle, the hub must not keep Node alive; `keepAlive(true)` while calls are pending.
-        #[allow(deprecated)] // napi_unref_threadsafe_function is exactly the toggle we need
-        wake.unref(&env)?;
         let queue = Arc::new(Queue {
             done: Mutex::new(Vec::new()),
-            wake: Mutex::new(wake),
         });
+        let raw = env.raw();
+        unsafe {
+            let check = |status, what: &str| {
+                if status == sys::Status::napi_ok {
+                    Ok(())
+                } else {
+                    Err(napi::Error::from_reason(format!("milvus-native: {what} failed")))
+                }
+            };
+            let mut function = ptr::null_mut();
+            check(
+                sys::napi_create_reference(raw, on_ready.raw(), 1, &mut function),
+                "napi_create_reference",
+            )?;
+            let mut name = ptr::null_mut();
+            let label = "milvus-native";
+            check(
+                sys::napi_create_string_utf8(raw, label.as_ptr().cast(), label.len() as isize, &mut name),
+                "napi_create_string_utf8",
+            )?;
+            let mut context = ptr::null_mut();
+            check(
+                sys::napi_async_init(raw, ptr::null_mut(), name, &mut context),
+                "napi_async_init",
+            )?;
+            let mut uv_loop = ptr::null_mut();
+            check(sys::napi_get_uv_event_loop(raw, &mut uv_loop), "napi_get_uv_event_loop")?;
+            let on_ready = OnReady {
+                env: raw,
+                function,
+                context,
+            };
+            let pending = queue.clone();
+            uv::install(
+                uv_loop.cast(),
+                Box::new(move || {
+                    if !pending.is_empty() {
+                        on_ready.call();
+                    }
+                }),
+            );
+            check(
+                sys::napi_add_env_cleanup_hook(raw, Some(teardown), ptr::null_mut()),
+                "napi_add_env_cleanup_hook",
+            )?;
+        }
         Ok(CompletionHub { queue })
     }
 
@@ -165,14 +226,8 @@ impl CompletionHub {
 
     /// Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false).
     #[napi]
-    #[allow(deprecated)] // see `new`
-    pub fn keep_alive(&self, env: Env, alive: bool) -> Result<()> {
-        let mut wake = self.queue.wake.lock().unwrap_or_else(|e| e.into_inner());
-        if alive {
-            wake.refer(&env)
-        } else {
-            wake.unref(&env)
-        }
+    pub fn keep_alive(&self, alive: bool) {
+        uv::keep_alive(alive);
     }
 }
 

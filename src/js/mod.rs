@@ -1,17 +1,11 @@
 //! The N-API surface (built with the default `napi` feature only).
 
 mod args;
+pub(crate) mod channel;
 mod client;
 mod hub;
 mod options;
-mod runtime;
-
-/// The runtime starts with the addon, so its thread and descriptors (epoll, eventfd) are there
-/// before the first client, as part of the module, not of a client.
-#[napi_derive::module_init]
-fn init() {
-    runtime::handle();
-}
+pub(crate) mod uv;
 
 /// Requests, replies and completions are allocated on one thread and freed on the other; with
 /// glibc's malloc such frees take the owning arena's lock, and the two threads' contention on

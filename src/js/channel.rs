@@ -1,0 +1,343 @@
+//! The client's HTTP/2 connection, as the service tonic's generated client calls: one
+//! connection per client, opened on the first call and again on the first call after it broke.
+//! It runs on Node's event loop (`uv.rs`); connecting (name resolution, the TCP handshake) is
+//! the one blocking step, and runs on a short-lived helper thread.
+
+use std::future::Future;
+use std::io;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::header::{HeaderValue, USER_AGENT};
+use http_body_util::combinators::MapErr;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::client::conn::http2::{Builder, SendRequest};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{oneshot, watch};
+use tokio_rustls::client::TlsStream;
+use tonic::body::Body;
+use tonic::{Code, Status};
+
+use super::uv::{self, UvTcp};
+use crate::config::{Settings, TlsSettings};
+
+pub type ResponseBody = MapErr<Incoming, fn(hyper::Error) -> Status>;
+
+/// grpc-js waits 20 s for a TCP connection before it reports the address unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+const AGENT: &str = concat!("milvus-native/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Clone)]
+pub struct Channel {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    authority: String,
+    tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    state: Mutex<State>,
+}
+
+type Attempt = watch::Receiver<Option<Result<SendRequest<Body>, Status>>>;
+
+enum State {
+    Idle,
+    Connecting(Attempt),
+    Ready(SendRequest<Body>),
+}
+
+impl Channel {
+    pub fn new(settings: &Settings) -> Result<Channel, String> {
+        let tls = match &settings.tls {
+            None => None,
+            Some(t) => {
+                let host = settings
+                    .authority
+                    .rsplit_once(':')
+                    .map_or(settings.authority.as_str(), |(h, _)| h)
+                    .trim_start_matches('[')
+                    .trim_end_matches(']');
+                let name = t.server_name.as_deref().unwrap_or(host).to_string();
+                let name = ServerName::try_from(name).map_err(|e| {
+                    format!("The `tls` options are not usable: bad server name: {e}")
+                })?;
+                Some((Arc::new(tls_config(t)?), name))
+            }
+        };
+        Ok(Channel {
+            shared: Arc::new(Shared {
+                authority: settings.authority.clone(),
+                tls,
+                state: Mutex::new(State::Idle),
+            }),
+        })
+    }
+}
+
+fn tls_config(t: &TlsSettings) -> Result<rustls::ClientConfig, String> {
+    let bad = |e: &dyn std::fmt::Display| format!("The `tls` options are not usable: {e}");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e))?;
+    let builder = if t.skip_cert_check {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(crate::tls::accept_any_server())
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        match &t.ca_pem {
+            Some(pem) => {
+                for cert in CertificateDer::pem_slice_iter(pem) {
+                    roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        builder.with_root_certificates(roots)
+    };
+    let mut config = match &t.identity {
+        None => builder.with_no_client_auth(),
+        Some((chain, key)) => {
+            let chain = CertificateDer::pem_slice_iter(chain)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad(&e))?;
+            let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| bad(&e))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| bad(&e))?
+        }
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(config)
+}
+
+impl Shared {
+    /// The open connection's sender, connecting first if there is none.
+    async fn sender(self: &Arc<Self>) -> Result<SendRequest<Body>, Status> {
+        let mut attempt = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            match &*state {
+                State::Ready(s) if !s.is_closed() => return Ok(s.clone()),
+                State::Connecting(a) => a.clone(),
+                _ => {
+                    let (tx, rx) = watch::channel(None);
+                    *state = State::Connecting(rx.clone());
+                    uv::spawn(self.clone().connect(tx));
+                    rx
+                }
+            }
+        };
+        let outcome = attempt
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| Status::unavailable("the connection attempt was abandoned"))?;
+        outcome.clone().expect("waited for it")
+    }
+
+    async fn connect(self: Arc<Self>, tx: watch::Sender<Option<Result<SendRequest<Body>, Status>>>) {
+        let outcome = self.open().await;
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = match &outcome {
+            Ok(s) => State::Ready(s.clone()),
+            Err(_) => State::Idle,
+        };
+        let _ = tx.send(Some(outcome));
+    }
+
+    async fn open(&self) -> Result<SendRequest<Body>, Status> {
+        let unavailable = |what: &str, e: &dyn std::error::Error| {
+            Status::unavailable(format!("transport error: {what} {}: {}", self.authority, chain(e)))
+        };
+        let stream = tcp_connect(self.authority.clone())
+            .await
+            .map_err(|e| unavailable("cannot connect to", &e))?;
+        let _ = stream.set_nodelay(true);
+        let tcp = UvTcp::new(stream).map_err(|e| unavailable("cannot connect to", &e))?;
+        let io = match &self.tls {
+            None => Io::Plain(tcp),
+            Some((config, name)) => {
+                let tls = tokio_rustls::TlsConnector::from(config.clone())
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| unavailable("TLS handshake with", &e))?;
+                Io::Tls(Box::new(tls))
+            }
+        };
+        let (sender, connection) = Builder::new(uv::Executor)
+            .timer(uv::Timer)
+            .keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5))
+            .handshake(TokioIo::new(io))
+            .await
+            .map_err(|e| unavailable("HTTP/2 handshake with", &e))?;
+        uv::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+}
+
+/// Resolves and connects on a helper thread (both block), trying each address in turn.
+async fn tcp_connect(authority: String) -> io::Result<TcpStream> {
+    let (tx, rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("milvus-native-connect".into())
+        .spawn(move || {
+            let connect = || {
+                let mut last = None;
+                for addr in authority.to_socket_addrs()? {
+                    match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
+                        Ok(s) => return Ok(s),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(last.unwrap_or_else(|| io::Error::other("the name has no address")))
+            };
+            let _ = tx.send(connect());
+        })?;
+    rx.await
+        .unwrap_or_else(|_| Err(io::Error::other("the connect thread ended")))
+}
+
+/// A reply's body error (the connection broke mid-reply) as gRPC sees it.
+fn body_status(e: hyper::Error) -> Status {
+    status_of(&e)
+}
+
+/// The gRPC status of a failed exchange: a stream the server reset maps as the gRPC spec
+/// says; anything else (connection refused, reset, closed, GOAWAY) is UNAVAILABLE, as
+/// grpc-js reports it.
+fn status_of(e: &hyper::Error) -> Status {
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            if h2.is_reset() && h2.is_remote() {
+                let code = match h2.reason() {
+                    Some(h2::Reason::REFUSED_STREAM) => Code::Unavailable,
+                    Some(h2::Reason::CANCEL) => Code::Cancelled,
+                    Some(h2::Reason::ENHANCE_YOUR_CALM) => Code::ResourceExhausted,
+                    Some(h2::Reason::INADEQUATE_SECURITY) => Code::PermissionDenied,
+                    _ => Code::Internal,
+                };
+                return Status::new(code, format!("stream reset by the server: {h2}"));
+            }
+            break;
+        }
+        source = err.source();
+    }
+    Status::unavailable(format!("transport error: {}", chain(e)))
+}
+
+/// An error and its sources, `: `-separated, each once.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(err) = source {
+        let next = err.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = err.source();
+    }
+    text
+}
+
+impl tower_service::Service<http::Request<Body>> for Channel {
+    type Response = http::Response<ResponseBody>;
+    type Error = Status;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Status>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Status>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
+        let shared = self.shared.clone();
+        request
+            .headers_mut()
+            .insert(USER_AGENT, HeaderValue::from_static(AGENT));
+        Box::pin(async move {
+            let mut sender = shared.sender().await?;
+            std::future::poll_fn(|cx| sender.poll_ready(cx))
+                .await
+                .map_err(|e| status_of(&e))?;
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| status_of(&e))?;
+            Ok(response.map(|b| b.map_err(body_status as fn(hyper::Error) -> Status)))
+        })
+    }
+}
+
+/// The connection's byte stream: plain TCP, or TLS over it.
+enum Io {
+    Plain(UvTcp),
+    Tls(Box<TlsStream<UvTcp>>),
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Io::Plain(s) => s.is_write_vectored(),
+            Io::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
