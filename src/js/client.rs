@@ -1,7 +1,7 @@
 //! `NativeClient`: the addon's class. `index.js` wraps it as `MilvusClient`. A call is
-//! validate/map (here, synchronously: a failure throws) → transport (on the addon's runtime
-//! thread, `runtime.rs`) → decode → the environment's `CompletionHub`, which `index.js` drains
-//! to settle promises.
+//! validate/map (here, synchronously: a failure throws) → transport (a task on Node's event
+//! loop, `uv.rs`) → decode → the environment's `CompletionHub`, which `index.js` drains to
+//! settle promises.
 
 use std::collections::HashMap;
 use std::future::Future;
