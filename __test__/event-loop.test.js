@@ -1,9 +1,9 @@
 'use strict'
 // Calls run on Node's own event loop (src/js/uv.rs): the addon starts no thread of its own (the
 // one that connects ends with the connection attempt), an idle process costs no CPU, a burst
-// larger than the write-gathering bound is written in pieces and every call of it resolves, and
-// a call made before closeConnection() in the same tick still goes out, as with the official
-// client.
+// larger than the write-gathering bound is written in pieces and every call of it resolves, two
+// copies of the package in one process both work, and a call made before closeConnection() in
+// the same tick still goes out, as with the official client.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -84,6 +84,40 @@ test('10,000 calls started in one tick (over the 256 KiB of gathered writes): ea
   try {
     const out = await childRun(sim.address, { calls: 1, burst: 10000, idleMs: 10 })
     assert.deepEqual(out.burstStates, EXPECTED_STATES)
+  } finally {
+    await sim.stop()
+  }
+})
+
+test('two copies of the package in one process (a test runner reloading modules): both copies\' calls settle', async () => {
+  const sim = await startSim({ fixtures: FIXTURES })
+  try {
+    // `all`: the addon file too is loaded again; otherwise only the JavaScript.
+    for (const mode of ['js', 'all']) {
+      const script = `
+        const REPO = ${JSON.stringify(REPO)}
+        const A = require(REPO)
+        for (const k of Object.keys(require.cache)) {
+          if (k.startsWith(REPO) && (${JSON.stringify(mode)} === 'all' || !k.endsWith('.node'))) delete require.cache[k]
+        }
+        const B = require(REPO)
+        ;(async () => {
+          const a = new A.MilvusClient({ address: ${JSON.stringify(sim.address)}, __SKIP_CONNECT__: true })
+          const b = new B.MilvusClient({ address: ${JSON.stringify(sim.address)}, __SKIP_CONNECT__: true })
+          const r = await Promise.all([a, b, a, b].map((c) => c.getRestoreSnapshotState({ job_id: ${JSON.stringify(JOB)} })))
+          console.log(JSON.stringify({ distinct: A.MilvusClient !== B.MilvusClient, states: r.map((x) => x.info.state) }))
+          await a.closeConnection()
+          await b.closeConnection()
+        })()
+      `
+      const out = await new Promise((resolve, reject) => {
+        execFile(process.execPath, ['-e', script], { timeout: 20000 }, (err, stdout, stderr) => {
+          if (err) return reject(new Error(`${mode}: child failed: ${err.message}\n${stderr}`))
+          resolve(JSON.parse(stdout.trim().split('\n').pop()))
+        })
+      })
+      assert.deepEqual(out, { distinct: true, states: Array(4).fill('RestoreSnapshotCompleted') }, mode)
+    }
   } finally {
     await sim.stop()
   }

@@ -9,10 +9,10 @@ use tonic::metadata::AsciiMetadataValue;
 use tonic::Code;
 
 use crate::config::Settings;
-use crate::js::channel::Channel;
-use crate::js::uv;
 use crate::error::CallError;
 use crate::headers;
+use crate::js::channel::Channel;
+use crate::js::uv;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::retry;
 
@@ -42,7 +42,7 @@ pub struct Call {
     /// Flips to `true` when the caller aborts.
     pub cancel: Option<watch::Receiver<bool>>,
     /// The channel as it was when the caller made the call, for its first attempt: a call
-    /// made before `closeConnection()` still goes out, as with grpc-js, even if the runtime
+    /// made before `closeConnection()` still goes out, as with grpc-js, even if the event loop
     /// reaches it after the close. `None`: take the current one.
     pub client: Option<Client>,
 }

@@ -142,7 +142,10 @@ impl Shared {
         outcome.clone().expect("waited for it")
     }
 
-    async fn connect(self: Arc<Self>, tx: watch::Sender<Option<Result<SendRequest<Body>, Status>>>) {
+    async fn connect(
+        self: Arc<Self>,
+        tx: watch::Sender<Option<Result<SendRequest<Body>, Status>>>,
+    ) {
         let outcome = self.open().await;
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = match &outcome {
             Ok(s) => State::Ready(s.clone()),
@@ -153,7 +156,11 @@ impl Shared {
 
     async fn open(&self) -> Result<SendRequest<Body>, Status> {
         let unavailable = |what: &str, e: &dyn std::error::Error| {
-            Status::unavailable(format!("transport error: {what} {}: {}", self.authority, chain(e)))
+            Status::unavailable(format!(
+                "transport error: {what} {}: {}",
+                self.authority,
+                chain(e)
+            ))
         };
         let stream = tcp_connect(self.authority.clone())
             .await

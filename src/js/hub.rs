@@ -65,7 +65,10 @@ impl Queue {
     }
 
     fn is_empty(&self) -> bool {
-        self.done.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
     }
 }
 
@@ -90,8 +93,15 @@ impl OnReady {
             let mut result = ptr::null_mut();
             sys::napi_get_reference_value(env, self.function, &mut function);
             sys::napi_get_global(env, &mut recv);
-            let status =
-                sys::napi_make_callback(env, self.context, recv, function, 0, ptr::null(), &mut result);
+            let status = sys::napi_make_callback(
+                env,
+                self.context,
+                recv,
+                function,
+                0,
+                ptr::null(),
+                &mut result,
+            );
             if status == sys::Status::napi_pending_exception {
                 let mut error = ptr::null_mut();
                 sys::napi_get_and_clear_last_exception(env, &mut error);
@@ -102,12 +112,21 @@ impl OnReady {
     }
 }
 
+impl Drop for OnReady {
+    fn drop(&mut self) {
+        unsafe {
+            sys::napi_delete_reference(self.env, self.function);
+            sys::napi_async_destroy(self.env, self.context);
+        }
+    }
+}
+
 unsafe extern "C" fn teardown(_arg: *mut std::ffi::c_void) {
     uv::teardown();
 }
 
 /// Settles call `id` exactly once: with the outcome, or, if the task is dropped first (a
-/// panic, a runtime shutting down), with a failure — so no promise is left pending.
+/// panic, the environment torn down), with a failure — so no promise is left pending.
 pub struct Settle {
     queue: Arc<Queue>,
     id: u32,
@@ -162,7 +181,9 @@ impl CompletionHub {
                 if status == sys::Status::napi_ok {
                     Ok(())
                 } else {
-                    Err(napi::Error::from_reason(format!("milvus-native: {what} failed")))
+                    Err(napi::Error::from_reason(format!(
+                        "milvus-native: {what} failed"
+                    )))
                 }
             };
             let mut function = ptr::null_mut();
@@ -173,7 +194,12 @@ impl CompletionHub {
             let mut name = ptr::null_mut();
             let label = "milvus-native";
             check(
-                sys::napi_create_string_utf8(raw, label.as_ptr().cast(), label.len() as isize, &mut name),
+                sys::napi_create_string_utf8(
+                    raw,
+                    label.as_ptr().cast(),
+                    label.len() as isize,
+                    &mut name,
+                ),
                 "napi_create_string_utf8",
             )?;
             let mut context = ptr::null_mut();
@@ -182,25 +208,33 @@ impl CompletionHub {
                 "napi_async_init",
             )?;
             let mut uv_loop = ptr::null_mut();
-            check(sys::napi_get_uv_event_loop(raw, &mut uv_loop), "napi_get_uv_event_loop")?;
-            let on_ready = OnReady {
+            check(
+                sys::napi_get_uv_event_loop(raw, &mut uv_loop),
+                "napi_get_uv_event_loop",
+            )?;
+            let mut on_ready = Some(OnReady {
                 env: raw,
                 function,
                 context,
-            };
-            let pending = queue.clone();
-            uv::install(
-                uv_loop.cast(),
-                Box::new(move || {
-                    if !pending.is_empty() {
-                        on_ready.call();
-                    }
-                }),
-            );
-            check(
-                sys::napi_add_env_cleanup_hook(raw, Some(teardown), ptr::null_mut()),
-                "napi_add_env_cleanup_hook",
-            )?;
+            });
+            let pending = Arc::downgrade(&queue);
+            if uv::install(uv_loop.cast()) {
+                check(
+                    sys::napi_add_env_cleanup_hook(raw, Some(teardown), ptr::null_mut()),
+                    "napi_add_env_cleanup_hook",
+                )?;
+            }
+            uv::after_each_run(Box::new(move || {
+                let Some(queue) = pending.upgrade() else {
+                    // The hub and every client of it are gone.
+                    drop(on_ready.take());
+                    return false;
+                };
+                if let (false, Some(f)) = (queue.is_empty(), &on_ready) {
+                    f.call();
+                }
+                true
+            }));
         }
         Ok(CompletionHub { queue })
     }

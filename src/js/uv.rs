@@ -73,7 +73,10 @@ extern "C" {
 /// A libuv handle of `kind`, allocated here, freed by `close`.
 unsafe fn new_handle(kind: c_int) -> *mut Handle {
     let h = libc::calloc(1, uv_handle_size(kind)) as *mut Handle;
-    assert!(!h.is_null(), "milvus-native: out of memory for a libuv handle");
+    assert!(
+        !h.is_null(),
+        "milvus-native: out of memory for a libuv handle"
+    );
     h
 }
 
@@ -150,8 +153,9 @@ pub struct Reactor {
     running: Cell<bool>,
     /// Sockets with gathered writes, flushed at the end of the run.
     dirty: RefCell<Vec<std::rc::Weak<Sock>>>,
-    /// Called after each run (the hub hands the completions to JavaScript).
-    after_run: RefCell<Option<Box<dyn Fn()>>>,
+    /// Called after each run (each hub hands its completions to JavaScript); one that returns
+    /// false is dropped.
+    after_run: RefCell<Vec<Box<dyn FnMut() -> bool>>>,
 }
 
 thread_local! {
@@ -170,14 +174,13 @@ fn with<T>(f: impl FnOnce(&Reactor) -> T) -> Option<T> {
     current().map(|r| f(&r))
 }
 
-/// Sets up this thread's reactor on `uv_loop` (once per environment). `after_run` is called
-/// after every run of the ready tasks.
+/// Sets up this thread's reactor on `uv_loop`, once per environment: true the first time.
 ///
 /// # Safety
 /// `uv_loop` is this thread's libuv loop, alive until `teardown`.
-pub unsafe fn install(uv_loop: *mut UvLoop, after_run: Box<dyn Fn()>) {
+pub unsafe fn install(uv_loop: *mut UvLoop) -> bool {
     if current().is_some() {
-        return;
+        return false;
     }
     let idle = new_handle(UV_IDLE);
     uv_idle_init(uv_loop, idle);
@@ -205,9 +208,16 @@ pub unsafe fn install(uv_loop: *mut UvLoop, after_run: Box<dyn Fn()>) {
         armed: Cell::new(None),
         running: Cell::new(false),
         dirty: RefCell::new(Vec::new()),
-        after_run: RefCell::new(Some(after_run)),
+        after_run: RefCell::new(Vec::new()),
     };
     REACTOR.with(|r| *r.borrow_mut() = Some(Rc::new(reactor)));
+    true
+}
+
+/// Calls `hook` after every run of the ready tasks, until it returns false. Several copies of
+/// `index.js` in one environment (a test runner's module registry) each have their hub.
+pub fn after_each_run(hook: Box<dyn FnMut() -> bool>) {
+    with(|r| r.after_run.borrow_mut().push(hook));
 }
 
 /// The environment is going away: drops every task (their settlements go nowhere) and closes
@@ -217,7 +227,8 @@ pub fn teardown() {
         return;
     };
     *r.remote.wakeup.lock().unwrap_or_else(|e| e.into_inner()) = 0;
-    r.after_run.borrow_mut().take();
+    // The hooks hold JavaScript references, which are not to be released this late.
+    std::mem::forget(r.after_run.take());
     // Tasks may close sockets as they drop: the reactor is reinstated for that.
     REACTOR.with(|slot| *slot.borrow_mut() = Some(r.clone()));
     let tasks: Vec<_> = r
@@ -298,7 +309,8 @@ impl Reactor {
         // Bounded, so that a task that always wakes itself cannot starve the loop.
         for _ in 0..64 {
             self.remote.scheduled.store(false, Ordering::Release);
-            let ids = std::mem::take(&mut *self.remote.ready.lock().unwrap_or_else(|e| e.into_inner()));
+            let ids =
+                std::mem::take(&mut *self.remote.ready.lock().unwrap_or_else(|e| e.into_inner()));
             if ids.is_empty() {
                 break;
             }
@@ -312,9 +324,12 @@ impl Reactor {
             self.start_idle();
         }
         self.arm_timer();
-        if let Some(f) = self.after_run.borrow().as_ref() {
-            f();
-        }
+        // Taken out while they run: JavaScript may load another hub meanwhile.
+        let mut hooks = self.after_run.take();
+        hooks.retain_mut(|hook| hook());
+        let mut current = self.after_run.borrow_mut();
+        hooks.append(&mut current);
+        *current = hooks;
     }
 
     fn poll_task(&self, id: usize) {
@@ -365,7 +380,9 @@ impl Reactor {
         let due: Vec<Waker> = {
             let mut timers = self.timers.borrow_mut();
             let later = timers.split_off(&(now, u64::MAX));
-            std::mem::replace(&mut *timers, later).into_values().collect()
+            std::mem::replace(&mut *timers, later)
+                .into_values()
+                .collect()
         };
         self.armed.set(None);
         for w in due {
@@ -522,8 +539,8 @@ unsafe impl Sync for UvTcp {}
 impl UvTcp {
     pub fn new(stream: std::net::TcpStream) -> io::Result<UvTcp> {
         stream.set_nonblocking(true)?;
-        let uv_loop = with(|r| r.uv_loop)
-            .ok_or_else(|| io::Error::other("no event loop on this thread"))?;
+        let uv_loop =
+            with(|r| r.uv_loop).ok_or_else(|| io::Error::other("no event loop on this thread"))?;
         unsafe {
             let handle = new_handle(UV_POLL);
             let rc = uv_poll_init_socket(uv_loop, handle, stream.as_raw_fd());
