@@ -2,7 +2,7 @@
 // Calls run on Node's own event loop (src/js/uv.rs): the addon starts no thread of its own (the
 // one that connects ends with the connection attempt), an idle process costs no CPU, a burst
 // larger than the write-gathering bound is written in pieces and every call of it resolves, two
-// copies of the package in one process both work, and a call made before closeConnection() in
+// copies of the package in one process both work, AsyncLocalStorage follows the calls, and a call made before closeConnection() in
 // the same tick still goes out, as with the official client.
 
 const test = require('node:test')
@@ -117,6 +117,30 @@ test('two copies of the package in one process (a test runner reloading modules)
         })
       })
       assert.deepEqual(out, { distinct: true, states: Array(4).fill('RestoreSnapshotCompleted') }, mode)
+    }
+  } finally {
+    await sim.stop()
+  }
+})
+
+test('AsyncLocalStorage: each caller finds its own store after awaiting calls, as with the official client', async () => {
+  const { AsyncLocalStorage } = require('node:async_hooks')
+  const sim = await startSim({ fixtures: FIXTURES })
+  const als = new AsyncLocalStorage()
+  try {
+    for (const Client of [MilvusClient, Official]) {
+      const c = new Client({ address: sim.address, __SKIP_CONNECT__: true })
+      const seen = await Promise.all(
+        [1, 2, 3].map((n) =>
+          als.run({ n }, async () => {
+            await c.getRestoreSnapshotState({ job_id: JOB })
+            await c.getRestoreSnapshotState({ job_id: JOB })
+            return als.getStore()?.n
+          })
+        )
+      )
+      assert.deepEqual(seen, [1, 2, 3], Client === MilvusClient ? 'native' : 'official')
+      await c.closeConnection()
     }
   } finally {
     await sim.stop()
