@@ -15,8 +15,10 @@ const { startSim } = require('./helpers/sim')
 
 const REPO = path.resolve(__dirname, '..')
 const JOB = '462000000000000777'
+const SLOW = '462000000000000778'
 const FIXTURES = {
   [JOB]: { info: { job_id: JOB, snapshot_name: 's', db_name: 'default', collection_name: 't', state: 3, progress: 100 } },
+  [SLOW]: { info: { job_id: SLOW, state: 3, progress: 100 }, fault: { delay_ms: 300 } },
 }
 
 /**
@@ -59,9 +61,23 @@ function childRun(address, { calls = 300, burst = 0, idleMs = 1000 } = {}) {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['-e', script], { timeout: 60000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`child failed: ${err.message}\n${stderr}`))
-      resolve(JSON.parse(stdout.trim().split('\n').pop()))
+      try {
+        resolve(lastJson(stdout))
+      } catch (e) {
+        reject(e)
+      }
     })
   })
+}
+
+/** The child's last line, as JSON; a child that printed none (it exited early) fails the test. */
+function lastJson(stdout) {
+  const line = stdout.trim().split('\n').pop()
+  try {
+    return JSON.parse(line)
+  } catch {
+    throw new Error(`the child printed no result: ${JSON.stringify(stdout)}`)
+  }
 }
 
 const EXPECTED_STATES = [`0 ${JOB} RestoreSnapshotCompleted`]
@@ -104,7 +120,9 @@ test('two copies of the package in one process (a test runner reloading modules)
         ;(async () => {
           const a = new A.MilvusClient({ address: ${JSON.stringify(sim.address)}, __SKIP_CONNECT__: true })
           const b = new B.MilvusClient({ address: ${JSON.stringify(sim.address)}, __SKIP_CONNECT__: true })
-          const r = await Promise.all([a, b, a, b].map((c) => c.getRestoreSnapshotState({ job_id: ${JSON.stringify(JOB)} })))
+          // B's calls are slow: A's end first, and A's copy then has nothing pending, which must
+          // not let the process exit under B's.
+          const r = await Promise.all([a, b, a, b].map((c) => c.getRestoreSnapshotState({ job_id: c === a ? ${JSON.stringify(JOB)} : ${JSON.stringify(SLOW)} })))
           console.log(JSON.stringify({ distinct: A.MilvusClient !== B.MilvusClient, states: r.map((x) => x.info.state) }))
           await a.closeConnection()
           await b.closeConnection()
@@ -113,7 +131,11 @@ test('two copies of the package in one process (a test runner reloading modules)
       const out = await new Promise((resolve, reject) => {
         execFile(process.execPath, ['-e', script], { timeout: 20000 }, (err, stdout, stderr) => {
           if (err) return reject(new Error(`${mode}: child failed: ${err.message}\n${stderr}`))
-          resolve(JSON.parse(stdout.trim().split('\n').pop()))
+          try {
+            resolve(lastJson(stdout))
+          } catch (e) {
+            reject(e)
+          }
         })
       })
       assert.deepEqual(out, { distinct: true, states: Array(4).fill('RestoreSnapshotCompleted') }, mode)

@@ -164,6 +164,8 @@ impl Drop for Settle {
 #[napi]
 pub struct CompletionHub {
     queue: Arc<Queue>,
+    /// This hub's calls keep Node alive (each copy of `index.js` has its own hub).
+    alive: std::cell::Cell<bool>,
 }
 
 #[napi]
@@ -236,7 +238,10 @@ impl CompletionHub {
                 true
             }));
         }
-        Ok(CompletionHub { queue })
+        Ok(CompletionHub {
+            queue,
+            alive: std::cell::Cell::new(false),
+        })
     }
 
     /// The calls that ended since the last drain, flat: `[id, outcome, finalProgress, …]`, the
@@ -261,7 +266,17 @@ impl CompletionHub {
     /// Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false).
     #[napi]
     pub fn keep_alive(&self, alive: bool) {
-        uv::keep_alive(alive);
+        if self.alive.replace(alive) != alive {
+            uv::hold(alive);
+        }
+    }
+}
+
+impl Drop for CompletionHub {
+    fn drop(&mut self) {
+        if self.alive.get() {
+            uv::hold(false);
+        }
     }
 }
 

@@ -151,6 +151,8 @@ pub struct Reactor {
     timer_seq: Cell<u64>,
     armed: Cell<Option<Instant>>,
     running: Cell<bool>,
+    /// Hubs with calls pending (the async handle is referenced while there is one).
+    holders: Cell<u32>,
     /// Sockets with gathered writes, flushed at the end of the run.
     dirty: RefCell<Vec<std::rc::Weak<Sock>>>,
     /// Called after each run (each hub hands its completions to JavaScript); one that returns
@@ -207,6 +209,7 @@ pub unsafe fn install(uv_loop: *mut UvLoop) -> bool {
         timer_seq: Cell::new(0),
         armed: Cell::new(None),
         running: Cell::new(false),
+        holders: Cell::new(0),
         dirty: RefCell::new(Vec::new()),
         after_run: RefCell::new(Vec::new()),
     };
@@ -247,13 +250,22 @@ pub fn teardown() {
     }
 }
 
-/// Keeps Node alive (true) while calls are pending, or lets it exit (false).
-pub fn keep_alive(alive: bool) {
-    with(|r| unsafe {
-        if alive {
-            uv_ref(r.wakeup)
+/// One more (true) or one fewer (false) hub with calls pending: Node stays alive while any has.
+pub fn hold(more: bool) {
+    with(|r| {
+        let before = r.holders.get();
+        let after = if more {
+            before + 1
         } else {
-            uv_unref(r.wakeup)
+            before.saturating_sub(1)
+        };
+        r.holders.set(after);
+        unsafe {
+            match (before, after) {
+                (0, 1..) => uv_ref(r.wakeup),
+                (1.., 0) => uv_unref(r.wakeup),
+                _ => {}
+            }
         }
     });
 }
