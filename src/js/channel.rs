@@ -29,7 +29,8 @@ use crate::config::{Settings, TlsSettings};
 
 pub type ResponseBody = MapErr<Incoming, fn(hyper::Error) -> Status>;
 
-/// grpc-js waits 20 s for a TCP connection before it reports the address unreachable.
+/// grpc-js waits 20 s for a connection before it reports the address unreachable; here it
+/// bounds each address's TCP handshake, and the whole attempt with TLS and HTTP/2.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const AGENT: &str = concat!("milvus-native/", env!("CARGO_PKG_VERSION"));
 
@@ -145,7 +146,17 @@ impl Shared {
         self: Arc<Self>,
         tx: watch::Sender<Option<Result<SendRequest<Body>, Status>>>,
     ) {
-        let outcome = self.open().await;
+        // A server that accepts the TCP connection and then says nothing (no TLS or HTTP/2
+        // handshake) must not hold every later call on this attempt.
+        let outcome = uv::timeout(CONNECT_TIMEOUT, self.open())
+            .await
+            .unwrap_or_else(|_| {
+                Err(Status::unavailable(format!(
+                    "transport error: connecting to {} took over {} s",
+                    self.authority,
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            });
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = match &outcome {
             Ok(s) => State::Ready(s.clone()),
             Err(_) => State::Idle,

@@ -273,8 +273,9 @@ pub fn hold(more: bool) {
 /// Runs `future` on this thread's loop, from the next run on.
 pub fn spawn(future: impl Future<Output = ()> + 'static) {
     let Some(r) = current() else {
-        // Only JavaScript threads start calls, and each has its reactor from the hub.
-        debug_assert!(false, "milvus-native: spawn outside a JavaScript thread");
+        // Only a JavaScript thread spawns (each has its reactor from its hub), and only while its
+        // environment lives: after `teardown` the future is dropped, which settles a call as
+        // failed (`Settle`) and closes a connection.
         return;
     };
     let id = match r.free.borrow_mut().pop() {
