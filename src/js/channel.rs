@@ -135,11 +135,24 @@ impl Shared {
                 }
             }
         };
-        let outcome = attempt
+        let waited = attempt
             .wait_for(Option::is_some)
             .await
-            .map_err(|_| Status::unavailable("the connection attempt was abandoned"))?;
-        outcome.clone().expect("waited for it")
+            .map(|outcome| outcome.clone());
+        let outcome = match waited {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The attempt's task ended without a word (a panic): the next call tries again.
+                let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                if matches!(&*state, State::Connecting(a) if a.same_channel(&attempt)) {
+                    *state = State::Idle;
+                }
+                return Err(Status::unavailable(
+                    "transport error: the connection attempt was abandoned",
+                ));
+            }
+        };
+        outcome.expect("waited for it")
     }
 
     async fn connect(

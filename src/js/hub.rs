@@ -220,7 +220,7 @@ impl CompletionHub {
                 context,
             });
             let pending = Arc::downgrade(&queue);
-            if uv::install(uv_loop.cast()) {
+            if uv::install(uv_loop.cast()).map_err(napi::Error::from_reason)? {
                 check(
                     sys::napi_add_env_cleanup_hook(raw, Some(teardown), ptr::null_mut()),
                     "napi_add_env_cleanup_hook",

@@ -89,6 +89,7 @@ type Task = Pin<Box<dyn Future<Output = ()>>>;
 struct Slot {
     task: Option<Task>,
     waker: Waker,
+    queued: Arc<TaskWaker>,
 }
 
 /// What other threads (and wakers) may touch.
@@ -120,6 +121,8 @@ impl Remote {
 struct TaskWaker {
     id: usize,
     remote: Arc<Remote>,
+    /// In `ready` and not yet polled: a task woken by many streams in one tick is polled once.
+    queued: AtomicBool,
 }
 
 impl Wake for TaskWaker {
@@ -128,6 +131,9 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        if self.queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
         self.remote
             .ready
             .lock()
@@ -177,22 +183,33 @@ fn with<T>(f: impl FnOnce(&Reactor) -> T) -> Option<T> {
 }
 
 /// Sets up this thread's reactor on `uv_loop`, once per environment: true the first time.
+/// (A handle that fails to initialize leaves the ones before it open: only at start-up, when
+/// the process is out of descriptors.)
 ///
 /// # Safety
 /// `uv_loop` is this thread's libuv loop, alive until `teardown`.
-pub unsafe fn install(uv_loop: *mut UvLoop) -> bool {
+pub unsafe fn install(uv_loop: *mut UvLoop) -> Result<bool, String> {
     if current().is_some() {
-        return false;
+        return Ok(false);
     }
+    let init = |kind, rc: c_int, h: *mut Handle| {
+        if rc == 0 {
+            uv_unref(h);
+            Ok(h)
+        } else {
+            // Never initialized: only the memory is ours to free.
+            libc::free(h);
+            Err(format!(
+                "milvus-native: libuv handle {kind} not initialized ({rc})"
+            ))
+        }
+    };
     let idle = new_handle(UV_IDLE);
-    uv_idle_init(uv_loop, idle);
-    uv_unref(idle);
+    let idle = init(UV_IDLE, uv_idle_init(uv_loop, idle), idle)?;
     let timer = new_handle(UV_TIMER);
-    uv_timer_init(uv_loop, timer);
-    uv_unref(timer);
+    let timer = init(UV_TIMER, uv_timer_init(uv_loop, timer), timer)?;
     let wakeup = new_handle(UV_ASYNC);
-    uv_async_init(uv_loop, wakeup, on_wakeup);
-    uv_unref(wakeup);
+    let wakeup = init(UV_ASYNC, uv_async_init(uv_loop, wakeup, on_wakeup), wakeup)?;
     let reactor = Reactor {
         uv_loop,
         idle,
@@ -214,7 +231,7 @@ pub unsafe fn install(uv_loop: *mut UvLoop) -> bool {
         after_run: RefCell::new(Vec::new()),
     };
     REACTOR.with(|r| *r.borrow_mut() = Some(Rc::new(reactor)));
-    true
+    Ok(true)
 }
 
 /// Calls `hook` after every run of the ready tasks, until it returns false. Several copies of
@@ -286,12 +303,15 @@ pub fn spawn(future: impl Future<Output = ()> + 'static) {
         None => {
             let mut slots = r.slots.borrow_mut();
             let id = slots.len();
+            let queued = Arc::new(TaskWaker {
+                id,
+                remote: r.remote.clone(),
+                queued: AtomicBool::new(false),
+            });
             slots.push(Slot {
                 task: Some(Box::pin(future)),
-                waker: Waker::from(Arc::new(TaskWaker {
-                    id,
-                    remote: r.remote.clone(),
-                })),
+                waker: Waker::from(queued.clone()),
+                queued,
             });
             id
         }
@@ -319,6 +339,8 @@ impl Reactor {
         if self.running.replace(true) {
             return;
         }
+        // Wakes from the callback that started this run asked for it too: this run serves them.
+        unsafe { uv_idle_stop(self.idle) };
         // Bounded, so that a task that always wakes itself cannot starve the loop.
         for _ in 0..64 {
             self.remote.scheduled.store(false, Ordering::Release);
@@ -351,6 +373,7 @@ impl Reactor {
             let Some(slot) = slots.get_mut(id) else {
                 return;
             };
+            slot.queued.queued.store(false, Ordering::Release);
             let Some(task) = slot.task.take() else {
                 return; // woken after it ended
             };
@@ -539,10 +562,21 @@ struct Sock {
     queued: Cell<bool>,
     /// Set when a write failed: reported by the next write or flush.
     error: RefCell<Option<io::Error>>,
+    /// `uv_close` called: the handle is not to be touched again (a flush queued in the same
+    /// run may still come).
+    closed: Cell<bool>,
 }
 
 /// Gathered bytes above which a writer waits for the socket to drain.
 const OUT_LIMIT: usize = 256 * 1024;
+
+/// A write to a reset connection fails with EPIPE instead of raising SIGPIPE (which Node
+/// ignores, but an embedder may not). macOS has no such flag; there the socket gets
+/// SO_NOSIGPIPE.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEND_FLAGS: c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SEND_FLAGS: c_int = 0;
 
 // Only ever used on its loop's thread: the tasks that hold it never leave it. The marker lets
 // it sit in hyper's connection types, which ask for `Send` in places.
@@ -552,6 +586,17 @@ unsafe impl Sync for UvTcp {}
 impl UvTcp {
     pub fn new(stream: std::net::TcpStream) -> io::Result<UvTcp> {
         stream.set_nonblocking(true)?;
+        #[cfg(any(target_os = "macos", target_os = "ios"))]
+        unsafe {
+            let on: c_int = 1;
+            libc::setsockopt(
+                stream.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_NOSIGPIPE,
+                &on as *const c_int as *const c_void,
+                std::mem::size_of::<c_int>() as libc::socklen_t,
+            );
+        }
         let uv_loop =
             with(|r| r.uv_loop).ok_or_else(|| io::Error::other("no event loop on this thread"))?;
         unsafe {
@@ -572,6 +617,7 @@ impl UvTcp {
                 out: RefCell::new(Vec::new()),
                 queued: Cell::new(false),
                 error: RefCell::new(None),
+                closed: Cell::new(false),
             });
             // The handle holds a reference until libuv has closed it.
             uv_handle_set_data(handle, Rc::into_raw(sock.clone()) as *mut c_void);
@@ -582,6 +628,9 @@ impl UvTcp {
 
 impl Sock {
     fn watch(&self, event: c_int, on: bool) {
+        if self.closed.get() {
+            return;
+        }
         let events = if on {
             self.events.get() | event
         } else {
@@ -614,10 +663,11 @@ impl Sock {
         let mut written = 0;
         while written < out.len() {
             let n = unsafe {
-                libc::write(
+                libc::send(
                     self.stream.as_raw_fd(),
                     out[written..].as_ptr() as *const c_void,
                     out.len() - written,
+                    SEND_FLAGS,
                 )
             };
             if n >= 0 {
@@ -631,7 +681,9 @@ impl Sock {
                 _ => {
                     *self.error.borrow_mut() = Some(e);
                     written = out.len();
-                    // The connection learns of it from its next read or write.
+                    // The connection learns of it from its next write, or its next read, which
+                    // goes to the socket (and meets the error) at once.
+                    self.readable.set(true);
                     if let Some(w) = self.reader.borrow_mut().take() {
                         w.wake();
                     }
@@ -706,6 +758,8 @@ impl Drop for UvTcp {
     fn drop(&mut self) {
         // What is gathered still goes, as far as the socket takes it at once.
         self.sock.flush();
+        self.sock.closed.set(true);
+        self.sock.events.set(0);
         unsafe {
             uv_poll_stop(self.sock.handle);
             uv_close(self.sock.handle, Some(close_poll));
