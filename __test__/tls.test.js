@@ -1,7 +1,8 @@
 'use strict'
 // TLS (issue 6, item 9), against milvus-sim with `milvus-sim gen-certs` material: one-way with a
 // custom CA, mutual, wrong CA, serverName override, skipCertCheck, a certificate without SAN,
-// and plain/TLS mismatches both ways. Each is a clear settled outcome well inside its bound.
+// plain/TLS mismatches both ways, and a server silent in the handshake (the connection attempt is
+// bounded). Each is a clear settled outcome well inside its bound.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -190,3 +191,46 @@ test('many concurrent calls over one TLS connection all succeed', async () => {
     await client.closeConnection()
   }
 })
+
+test('a server that accepts the connection and never answers the TLS handshake: calls reach their deadline, and after 20 s the stuck attempt is given up and the next call connects anew', async (t) => {
+  const net = require('node:net')
+  const sockets = []
+  const silent = net.createServer((s) => sockets.push(s)) // accepts, never writes
+  await new Promise((r) => silent.listen(0, '127.0.0.1', r))
+  const client = new MilvusClient({
+    address: `127.0.0.1:${silent.address().port}`,
+    tls: { skipCertCheck: true },
+    timeout: 300,
+    maxRetries: 0,
+    __SKIP_CONNECT__: true,
+  })
+  try {
+    const first = await rejection(client)
+    assert.equal(first.code, 4, first.message)
+    assert.equal(sockets.length, 1)
+    // Until the attempt's bound, later calls wait on the same attempt: no new connection.
+    await new Promise((r) => setTimeout(r, 2000))
+    assert.equal((await rejection(client)).code, 4)
+    assert.equal(sockets.length, 1, 'a second connection before the bound')
+    // Past it (20 s from the first call), the next call starts a new attempt.
+    await new Promise((r) => setTimeout(r, 19000))
+    const later = await rejection(client)
+    assert.ok(later.code === 4 || later.code === 14, later.message)
+    assert.equal(sockets.length, 2, 'the stuck attempt was never given up')
+    t.diagnostic(`later call: ${later.message}`)
+  } finally {
+    await client.closeConnection()
+    for (const s of sockets) s.destroy()
+    silent.close()
+  }
+})
+
+/** The call's rejection ({ code, message }), or a failure if it resolved. */
+async function rejection(client) {
+  try {
+    await client.getRestoreSnapshotState({ job_id: 1 })
+  } catch (e) {
+    return e
+  }
+  assert.fail('resolved against a server that never answers')
+}
