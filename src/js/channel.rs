@@ -178,25 +178,19 @@ impl Shared {
     }
 
     async fn open(&self) -> Result<SendRequest<Body>, Status> {
-        let unavailable = |what: &str, e: &dyn std::error::Error| {
-            Status::unavailable(format!(
-                "transport error: {what} {}: {}",
-                self.authority,
-                chain(e)
-            ))
-        };
+        let to = |what: &str| format!("{what} {}", self.authority);
         let stream = tcp_connect(self.authority.clone())
             .await
-            .map_err(|e| unavailable("cannot connect to", &e))?;
+            .map_err(|e| transport_error(to("cannot connect to"), e))?;
         let _ = stream.set_nodelay(true);
-        let tcp = UvTcp::new(stream).map_err(|e| unavailable("cannot connect to", &e))?;
+        let tcp = UvTcp::new(stream).map_err(|e| transport_error(to("cannot connect to"), e))?;
         let io: Box<dyn Stream> = match &self.tls {
             None => Box::new(tcp),
             Some((config, name)) => Box::new(
                 tokio_rustls::TlsConnector::from(config.clone())
                     .connect(name.clone(), tcp)
                     .await
-                    .map_err(|e| unavailable("TLS handshake with", &e))?,
+                    .map_err(|e| transport_error(to("TLS handshake with"), e))?,
             ),
         };
         let (sender, connection) = Builder::new(uv::Executor)
@@ -205,7 +199,7 @@ impl Shared {
             .keep_alive_timeout(Duration::from_secs(5))
             .handshake(TokioIo::new(io))
             .await
-            .map_err(|e| unavailable("HTTP/2 handshake with", &e))?;
+            .map_err(|e| transport_error(to("HTTP/2 handshake with"), e))?;
         uv::spawn(async move {
             let _ = connection.await;
         });
@@ -235,16 +229,19 @@ async fn tcp_connect(authority: String) -> io::Result<TcpStream> {
         .unwrap_or_else(|_| Err(io::Error::other("the connect thread ended")))
 }
 
-/// A reply's body error (the connection broke mid-reply) as gRPC sees it.
-fn body_status(e: hyper::Error) -> Status {
-    status_of(&e)
+/// UNAVAILABLE "transport error: <what>", with `e` as its source: `CallError::from_status`
+/// appends the source chain (refused, reset, the TLS alert) to the details.
+fn transport_error(what: String, e: impl std::error::Error + Send + Sync + 'static) -> Status {
+    let mut status = Status::unavailable(format!("transport error: {what}"));
+    status.set_source(Arc::new(e));
+    status
 }
 
-/// The gRPC status of a failed exchange: a stream the server reset maps as the gRPC spec
-/// says; anything else (connection refused, reset, closed, GOAWAY) is UNAVAILABLE, as
-/// grpc-js reports it.
-fn status_of(e: &hyper::Error) -> Status {
-    let mut source = std::error::Error::source(e);
+/// The gRPC status of a failed exchange, or of a reply's body (the connection broke mid-reply):
+/// a stream the server reset maps as the gRPC spec says; anything else (connection refused,
+/// reset, closed, GOAWAY) is UNAVAILABLE, as grpc-js reports it.
+fn status_of(e: hyper::Error) -> Status {
+    let mut source = std::error::Error::source(&e);
     while let Some(err) = source {
         if let Some(h2) = err.downcast_ref::<h2::Error>() {
             if h2.is_reset() && h2.is_remote() {
@@ -261,22 +258,7 @@ fn status_of(e: &hyper::Error) -> Status {
         }
         source = err.source();
     }
-    Status::unavailable(format!("transport error: {}", chain(e)))
-}
-
-/// An error and its sources, `: `-separated, each once.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(err) = source {
-        let next = err.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = err.source();
-    }
-    text
+    transport_error("connection error".into(), e)
 }
 
 impl tower_service::Service<http::Request<Body>> for Channel {
@@ -297,12 +279,9 @@ impl tower_service::Service<http::Request<Body>> for Channel {
             let mut sender = shared.sender().await?;
             std::future::poll_fn(|cx| sender.poll_ready(cx))
                 .await
-                .map_err(|e| status_of(&e))?;
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|e| status_of(&e))?;
-            Ok(response.map(|b| b.map_err(body_status as fn(hyper::Error) -> Status)))
+                .map_err(status_of)?;
+            let response = sender.send_request(request).await.map_err(status_of)?;
+            Ok(response.map(|b| b.map_err(status_of as fn(hyper::Error) -> Status)))
         })
     }
 }

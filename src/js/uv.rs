@@ -104,12 +104,8 @@ struct Remote {
 impl Remote {
     fn kick(&self) {
         // On the loop's own thread, the idle handle (no system call); elsewhere, the async one.
-        let local = with(|r| std::ptr::eq(&*r.remote, self).then(|| r.running.get()));
-        if let Some(Some(running)) = local {
-            if !running {
-                with(|r| r.start_idle());
-            }
-        } else {
+        let local = with(|r| std::ptr::eq(&*r.remote, self).then(|| r.schedule()));
+        if local.flatten().is_none() {
             let h = self.wakeup.lock().unwrap_or_else(|e| e.into_inner());
             if *h != 0 {
                 unsafe { uv_async_send(*h as *mut Handle) };
@@ -316,22 +312,24 @@ pub fn spawn(future: impl Future<Output = ()> + 'static) {
             id
         }
     };
-    let waker = r.slots.borrow()[id].waker.clone();
-    waker.wake();
+    r.slots.borrow()[id].waker.wake_by_ref();
 }
 
 /// Asks for a run soon (the hub, when a completion arrives outside one).
 pub fn request_run() {
-    with(|r| {
-        if !r.running.get() {
-            r.start_idle()
-        }
-    });
+    with(|r| r.schedule());
 }
 
 impl Reactor {
     fn start_idle(&self) {
         unsafe { uv_idle_start(self.idle, on_idle) };
+    }
+
+    /// A run before the loop next waits, unless one is under way (it serves the new work).
+    fn schedule(&self) {
+        if !self.running.get() {
+            self.start_idle()
+        }
     }
 
     /// Polls the ready tasks until none is, then calls `after_run`.
@@ -543,7 +541,7 @@ pub struct Elapsed;
 ///
 /// Reads go to the socket only when it may have data (after a short read or EAGAIN, not until
 /// libuv reports it readable again: level-triggered, so nothing is missed). Writes are gathered
-/// and leave in one `write` at the end of the run: the request frames of every call a
+/// and leave in one `send` at the end of the run: the request frames of every call a
 /// JavaScript tick started, which HTTP/2 hands over in several pieces, cost one system call.
 pub struct UvTcp {
     sock: Rc<Sock>,
