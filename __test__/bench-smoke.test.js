@@ -27,9 +27,9 @@ test('bench --smoke runs every client through every measure', { timeout: 240000 
     const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8'))
     assert.deepEqual(report.errors, [])
     const have = new Set(report.samples.map((s) => `${s.scenario}/${s.client}${s.concurrency ? `/${s.concurrency}` : ''}`))
-    const want = ['cold/node', 'cold/native', 'cold/official', 'cold/floor']
+    const want = ['cold/node', 'cold/native', 'cold/official', 'cold/floor', 'latency/tcp', 'latency_one_core/tcp']
     for (const c of ['native', 'official', 'floor']) {
-      want.push(`latency/${c}`)
+      want.push(`latency/${c}`, `latency_one_core/${c}`)
       for (const n of [1, 16, 128, 1024]) want.push(`throughput/${c}/${n}`)
     }
     for (const c of ['native', 'official']) want.push(`soak/${c}/128`, `construct/${c}`)
@@ -38,6 +38,17 @@ test('bench --smoke runs every client through every measure', { timeout: 240000 
     // The native client's processes all ended by themselves.
     for (const s of report.samples.filter((x) => x.client === 'native' && 'exited_by_itself' in x)) {
       assert.equal(s.exited_by_itself, true, `${s.scenario}: native child did not exit by itself`)
+    }
+    // The machine's TCP round trip (two processes, no gRPC) was measured and shown.
+    const tcp = report.samples.find((x) => x.client === 'tcp')
+    assert.ok(tcp.p50_us > 0 && tcp.p99_us >= tcp.p50_us && tcp.cpu_ms_per_10k > 0, JSON.stringify(tcp))
+    assert.match(r.stdout, /blocking TCP round trip, two processes, no gRPC: p50 \/ p99 \(µs\)(\s+\|){3}\s+\d/)
+    // The simulator got all its CPUs back after the one-core runs (the bench logs its mask).
+    assert.doesNotMatch(r.stdout + r.stderr, /one-core sequential runs are left out/)
+    // The soak measures its calls after a warm-up of its own, sampled through both.
+    for (const s of report.samples.filter((x) => x.scenario === 'soak')) {
+      assert.ok(s.warmup_calls > 0 && s.calls === s.warmup_calls * 2, `${s.client}: ${s.calls} calls, ${s.warmup_calls} warm-up`)
+      assert.ok(s.samples.some((p) => p.calls >= s.warmup_calls && p.calls < s.calls), `${s.client}: no sample after the warm-up`)
     }
     // Every throughput window counted replies.
     for (const s of report.samples.filter((x) => x.scenario === 'throughput')) {

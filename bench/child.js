@@ -143,9 +143,13 @@ async function throughput(client) {
   }
 }
 
-/** `calls` replies at `concurrency` in flight, with the RSS every `sampleEvery` replies. */
+/**
+ * `warmup` + `calls` replies at `concurrency` in flight, with the RSS every `sampleEvery`
+ * replies; the growth after warm-up is read from the samples past `warmup`.
+ */
 async function soak(client) {
   const { call, tally } = makeCall(client)
+  const total = (opts.warmup || 0) + opts.calls
   const samples = [memSample(0)]
   let started = 0
   // Replies arrive in batches (every loop resumes after the batch), so a threshold, not `%`.
@@ -154,7 +158,7 @@ async function soak(client) {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   async function loop() {
-    while (started < opts.calls) {
+    while (started < total) {
       started++
       await call()
       if (tally.calls >= nextSample) {
@@ -168,6 +172,7 @@ async function soak(client) {
   send({ event: 'end' })
   return {
     calls: tally.calls,
+    warmup_calls: opts.warmup || 0,
     concurrency: opts.concurrency,
     seconds: (performance.now() - t0) / 1000,
     cpu_ms: cpu,

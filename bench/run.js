@@ -39,7 +39,7 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   console.log(`node bench/run.js [--quick] [--smoke] [--runs N] [--write-results] [--out DIR]
   [--no-build] [--profile release|debug] [--sim-threads N] [--only cold,latency,throughput,soak,construct]
-  [--clients node,native,official,official-noclose,floor] [--strict] [--nice=N] [--wait-idle SECONDS]
+  [--clients node,native,official,official-noclose,floor,tcp] [--strict] [--nice=N] [--wait-idle SECONDS]
   [--report bench/out/X.json]  (render a saved run again, with --write-results to regenerate RESULTS.md)
 env: BENCH_QUICK=1 (= --quick), BENCH_PROFILE=debug (= --profile debug)`)
   process.exit(0)
@@ -60,15 +60,16 @@ const cfg = {
       ? { warmup: 20, warmupSeconds: 0.2, calls: 200, floorCalls: 2000 }
       : { warmup: 200, warmupSeconds: 1, calls: 2000, floorCalls: 20000 },
   throughput: tiny ? { warmupSeconds: 0.1, seconds: 0.3 } : quick ? { warmupSeconds: 0.2, seconds: 0.5 } : { warmupSeconds: 1, seconds: 5 },
+  // `calls` measured after `warmup` calls (see RESULTS.md, "RSS after warm-up").
   soak: tiny
-    ? { calls: 1000, concurrency: 128, sampleEvery: 250 }
+    ? { warmup: 1000, calls: 1000, concurrency: 128, sampleEvery: 250 }
     : quick
-      ? { calls: 5000, concurrency: 128, sampleEvery: 1000 }
-      : { calls: 100000, concurrency: 128, sampleEvery: 10000 },
+      ? { warmup: 5000, calls: 5000, concurrency: 128, sampleEvery: 1000 }
+      : { warmup: 100000, calls: 100000, concurrency: 128, sampleEvery: 10000 },
   construct: { count: tiny ? 3 : quick ? 10 : 100 },
 }
 const ONLY = new Set((argv.only || 'cold,latency,throughput,soak,construct').split(','))
-const CLIENTS = new Set((argv.clients || 'node,native,official,official-noclose,floor').split(','))
+const CLIENTS = new Set((argv.clients || 'node,native,official,official-noclose,floor,tcp').split(','))
 const log = (s) => process.stderr.write(`[bench] ${s}\n`)
 
 function fmtSample(s) {
@@ -158,7 +159,18 @@ async function main() {
           ['native', () => S.latencyJs(ctx, 'native')],
           ['official', () => S.latencyJs(ctx, 'official')],
           ['floor', () => S.latencyFloor(ctx)],
+          ['tcp', () => S.latencyTcp(ctx)],
         ])
+        // The same with every process on one CPU: no wake-up crosses CPUs (RESULTS.md, Findings).
+        const pinned = await S.onOneCore(ctx, (one) =>
+          measure(samples, run, 'latency_one_core', [
+            ['native', () => S.latencyJs(one, 'native')],
+            ['official', () => S.latencyJs(one, 'official')],
+            ['floor', () => S.latencyFloor(one)],
+            ['tcp', () => S.latencyTcp(one)],
+          ])
+        )
+        if (!pinned) log('no taskset or one CPU: the one-core sequential runs are left out')
       }
       if (ONLY.has('throughput')) {
         for (const c of LEVELS) {

@@ -28,7 +28,7 @@ function soakLines(report) {
         .map((p) => `${Math.round(p.calls / 1000)}k: ${fmt(p.rss_mb, 1)}${typeof p.heap_total_mb === 'number' ? ` (${fmt(p.heap_total_mb, 1)})` : ''}`)
         .join(', ')
       lines.push(
-        `- ${client}, run ${s.run + 1} (${s.concurrency} in flight; calls → RSS MB (V8 heapTotal MB)): ${pts}; ` +
+        `- ${client}, run ${s.run + 1} (${s.concurrency} in flight, ${Math.round((s.warmup_calls || 0) / 1000)}k warm-up calls; calls → RSS MB (V8 heapTotal MB)): ${pts}; ` +
           `growth after warm-up ${fmt(soakGrowth(s), 1)} MB, outside the V8 heap ${fmt(soakGrowth(s, true), 1)} MB`
       )
     }

@@ -2,6 +2,7 @@
 // The measurements, one child process each. Every function returns `{ client, ...metrics }` or
 // `{ client, error }`; the simulator's CPU is read over each child's measured window.
 
+const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -64,9 +65,37 @@ function childError(r) {
   return null
 }
 
+/** How to start a client: as it is, or (`ctx.oneCore`) through taskset on the simulator's core. */
+function command(ctx, cmd, args) {
+  return ctx.oneCore ? ['taskset', ['-c', String(ctx.oneCore.cpu), cmd, ...args]] : [cmd, args]
+}
+
+/**
+ * Runs `fn(ctx)` with the simulator (all its threads) on one CPU and `ctx.oneCore` set, so that
+ * the clients started meanwhile share that CPU; then gives the simulator its CPUs back. Without
+ * taskset, or on a one-CPU machine, returns false and runs nothing.
+ */
+async function onOneCore(ctx, fn) {
+  const pid = String(ctx.sim.pid)
+  let mask
+  try {
+    if (os.cpus().length < 2) return false
+    mask = /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', pid], { encoding: 'utf8' }))[1]
+    execFileSync('taskset', ['-a', '-p', '-c', '0', pid], { stdio: 'ignore' })
+  } catch {
+    return false
+  }
+  try {
+    await fn({ ...ctx, oneCore: { cpu: 0 } })
+    return true
+  } finally {
+    execFileSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' })
+  }
+}
+
 async function jsChild(ctx, client, scenario, opts, timeoutMs) {
   const win = simWindow(ctx.sim.pid)
-  const r = await runChild(NODE, [CHILD, client, scenario, JSON.stringify({ address: ctx.sim.address, jobId: ctx.sim.jobId, ...opts })], {
+  const r = await runChild(...command(ctx, NODE, [CHILD, client, scenario, JSON.stringify({ address: ctx.sim.address, jobId: ctx.sim.jobId, ...opts })]), {
     env: nodeEnv(client, ctx),
     timeoutMs,
     onEvent: (e) => e.event !== 'spawned' && win.onEvent(e),
@@ -126,10 +155,10 @@ async function latencyJs(ctx, client) {
 /** The floor's CPU per call: a run of N calls minus a run of one (start-up, connect, warm-up). */
 async function latencyFloor(ctx) {
   const calls = ctx.cfg.latency.floorCalls
-  const base = await runFloor(ctx.art.load, floorArgs(ctx, ['--sequential-calls', '1']), { timeoutMs: 30000 })
+  const base = await runFloor(...command(ctx, ctx.art.load, floorArgs(ctx, ['--sequential-calls', '1'])), { timeoutMs: 30000 })
   if (base.error) return { client: 'floor', error: base.error }
   const win = simWindow(ctx.sim.pid)
-  const r = await runFloor(ctx.art.load, floorArgs(ctx, ['--sequential-calls', String(calls)]), {
+  const r = await runFloor(...command(ctx, ctx.art.load, floorArgs(ctx, ['--sequential-calls', String(calls)])), {
     timeoutMs: 60000 + calls * 5,
     onEvent: win.onEvent,
   })
@@ -146,6 +175,18 @@ async function latencyFloor(ctx) {
     max_rss_mb: r.result.max_rss_mb,
     ...win.usage(undefined, r.result.seconds),
   }
+}
+
+/**
+ * What lies under every client here: blocking round trips of a small message between two
+ * processes over loopback TCP, no gRPC (milvus-sim-load --tcp-round-trips).
+ */
+async function latencyTcp(ctx) {
+  const calls = ctx.cfg.latency.floorCalls
+  const r = await runFloor(...command(ctx, ctx.art.load, ['--tcp-round-trips', String(calls)]), { timeoutMs: 60000 + calls * 5 })
+  if (r.error) return { client: 'tcp', error: r.error }
+  const { p50_us, p99_us, cpu_us_per_call, message_bytes } = r.result
+  return { client: 'tcp', calls, message_bytes, p50_us, p99_us, cpu_ms_per_10k: cpu_us_per_call * 10 }
 }
 
 // --- throughput --------------------------------------------------------------------------------
@@ -183,8 +224,8 @@ async function throughputFloor(ctx, concurrency) {
 // --- RSS over many calls; many clients ---------------------------------------------------------
 
 async function soakJs(ctx, client) {
-  const { calls, concurrency, sampleEvery } = ctx.cfg.soak
-  return jsChild(ctx, client, 'soak', { calls, concurrency, sampleEvery }, 120000 + calls * 3)
+  const { warmup, calls, concurrency, sampleEvery } = ctx.cfg.soak
+  return jsChild(ctx, client, 'soak', { warmup, calls, concurrency, sampleEvery }, 120000 + (warmup + calls) * 3)
 }
 
 async function constructJs(ctx, client) {
@@ -193,11 +234,13 @@ async function constructJs(ctx, client) {
 }
 
 module.exports = {
+  onOneCore,
   coldNode,
   coldJs,
   coldFloor,
   latencyJs,
   latencyFloor,
+  latencyTcp,
   throughputJs,
   throughputFloor,
   soakJs,

@@ -1,5 +1,8 @@
 //! milvus-sim-load: a lean tonic client hammering GetRestoreSnapshotState — the simulator's
 //! load test and the benchmark's "raw tonic floor". One Channel, cloned per task.
+//!
+//! `--tcp-round-trips N` measures what lies under any client on this machine instead: N blocking
+//! round trips of a small message with an echo process (this binary, `--tcp-echo`), no gRPC.
 
 use std::time::{Duration, Instant};
 
@@ -17,8 +20,8 @@ use tonic::transport::{Channel, Endpoint};
 )]
 struct Args {
     /// host:port of the server.
-    #[arg(long)]
-    address: String,
+    #[arg(long, required_unless_present_any = ["tcp_round_trips", "tcp_echo"])]
+    address: Option<String>,
     /// Job id to query.
     #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
     job_id: i64,
@@ -42,6 +45,82 @@ struct Args {
     /// (`grpc-timeout`, 15 s, which tonic also enforces with a timer).
     #[arg(long)]
     official_headers: bool,
+    /// Instead of gRPC: this many blocking TCP round trips of TCP_MESSAGE bytes each way with
+    /// an echo process; prints their p50/p99 and this process's CPU per round trip.
+    #[arg(long)]
+    tcp_round_trips: Option<u64>,
+    /// Be the echo process of --tcp-round-trips (prints its port, serves one connection).
+    #[arg(long, hide = true)]
+    tcp_echo: bool,
+}
+
+/// About one small unary call's frames each way.
+const TCP_MESSAGE: usize = 128;
+
+fn cpu_us() -> f64 {
+    let mut u = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, u.as_mut_ptr()) };
+    let u = unsafe { u.assume_init() };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    us(u.ru_utime) + us(u.ru_stime)
+}
+
+fn tcp_echo() -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    println!("{}", listener.local_addr()?.port());
+    let (mut sock, _) = listener.accept()?;
+    sock.set_nodelay(true)?;
+    let mut buf = [0u8; TCP_MESSAGE];
+    loop {
+        match sock.read_exact(&mut buf) {
+            Ok(()) => sock.write_all(&buf)?,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Blocking round trips with a `--tcp-echo` child: a sleeping client, a sleeping server.
+fn tcp_round_trips(n: u64) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    use std::io::{BufRead, Read, Write};
+    let mut echo = std::process::Command::new(std::env::current_exe()?)
+        .arg("--tcp-echo")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut port = String::new();
+    std::io::BufReader::new(echo.stdout.take().ok_or("no stdout")?).read_line(&mut port)?;
+    let mut sock = std::net::TcpStream::connect(("127.0.0.1", port.trim().parse::<u16>()?))?;
+    sock.set_nodelay(true)?;
+    let mut buf = [7u8; TCP_MESSAGE];
+    let mut trip = |buf: &mut [u8; TCP_MESSAGE]| -> std::io::Result<()> {
+        sock.write_all(buf)?;
+        sock.read_exact(buf)
+    };
+    for _ in 0..n.min(1000) {
+        trip(&mut buf)?;
+    }
+    let cpu0 = cpu_us();
+    let mut latencies = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = Instant::now();
+        trip(&mut buf)?;
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let cpu = cpu_us() - cpu0;
+    drop(sock);
+    echo.wait()?;
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    Ok(serde_json::json!({
+        "mode": "tcp_round_trips",
+        "calls": n,
+        "message_bytes": TCP_MESSAGE,
+        "p50_us": pct(0.5),
+        "p99_us": pct(0.99),
+        "cpu_us_per_call": cpu / n as f64,
+    }))
 }
 
 type Client = MilvusServiceClient<Channel>;
@@ -96,7 +175,8 @@ async fn one_call(
 }
 
 async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    let channel = Endpoint::from_shared(format!("http://{}", args.address))?
+    let address = args.address.as_deref().ok_or("--address is required")?;
+    let channel = Endpoint::from_shared(format!("http://{address}"))?
         .tcp_nodelay(true)
         .connect()
         .await?;
@@ -173,6 +253,20 @@ async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Error>
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
+    if args.tcp_echo || args.tcp_round_trips.is_some() {
+        let result = match args.tcp_round_trips {
+            Some(n) if n > 0 => tcp_round_trips(n).map(|r| println!("{r}")),
+            Some(_) => Err("--tcp-round-trips must be at least 1".into()),
+            None => tcp_echo().map_err(Into::into),
+        };
+        return match result {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("milvus-sim-load: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = if args.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
