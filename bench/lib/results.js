@@ -103,11 +103,19 @@ ${report.notes.map((n) => `- ${n}`).join('\n')}
   which makes each Node start parse the whole CA bundle (~55 ms); no client here uses TLS.
 - **Sequential latency**: ${mode.cfg.latency.calls} awaited calls after a warm-up of at least ${mode.cfg.latency.warmup} calls and ${mode.cfg.latency.warmupSeconds} s (as the throughput runs; V8 compiles the hot path meanwhile), each timed with
   \`process.hrtime.bigint()\`; nearest-rank percentiles (as milvus-sim-load computes its own).
+- **TCP round trip** (the rows "under it"): \`milvus-sim-load --tcp-round-trips ${mode.cfg.latency.floorCalls.toLocaleString('en-US')}\`: blocking
+  \`write\` + \`read\` of a 128-byte message with an echo process it starts (two processes, loopback,
+  \`TCP_NODELAY\`, no gRPC), after 1,000 unmeasured round trips; p50/p99 of each round trip and the
+  client process's own CPU (\`getrusage\`) per round trip. What any client that sleeps until its reply
+  arrives pays here before doing any work of its own.
+- **On one CPU**: the sequential runs and the TCP round trip again, with the simulator's threads
+  moved to CPU 0 (\`taskset -a -p\`) and the client started there (\`taskset -c 0\`); the simulator
+  gets its CPUs back afterwards. No wake-up then crosses CPUs (see Findings).
 - **Throughput**: N async loops each awaiting one call after another; ${mode.cfg.throughput.warmupSeconds} s of warm-up, then
   the replies arriving in a ${mode.cfg.throughput.seconds} s window are counted. The floor runs \`--concurrency N --seconds ${mode.cfg.throughput.seconds}\`.
 - **Client CPU**: \`process.cpuUsage()\` in the child (user + system, all threads) over the measured
-  calls: the sequential run, each throughput window, and the whole soak (the CPU-per-call row at 128
-  in flight). The floor has no soak: its row is its 128-in-flight throughput run, whose CPU is the
+  calls: the sequential run, each throughput window, and the whole soak, warm-up included (the
+  CPU-per-call row at 128 in flight). The floor has no soak: its row is its 128-in-flight throughput run, whose CPU is the
   process's rusage from \`wait4\` (a tiny Python parent reports it); its sequential row is a
   ${mode.cfg.latency.floorCalls.toLocaleString('en-US')}-call run minus a one-call run (start-up, connect). "CPU %" is CPU time / wall
   time, 100 = one core busy.
@@ -115,8 +123,11 @@ ${report.notes.map((n) => `- ${n}`).join('\n')}
   machine has ${m.nproc} cores, so ${m.nproc * 100} % is all of it, shared by the server and the client.
 - **Peak RSS**: \`process.resourceUsage().maxRSS\` of the soak process (floor: rusage maxrss of its
   128-in-flight run); the peak of the ${mode.cfg.throughput.seconds} s 128-in-flight window run is shown too.
-- **Soak**: ${mode.cfg.soak.calls.toLocaleString('en-US')} calls at ${mode.cfg.soak.concurrency} in flight, RSS (\`process.memoryUsage.rss()\`) every ${mode.cfg.soak.sampleEvery.toLocaleString('en-US')} replies;
-  "growth after warm-up" = last sample − the sample at 10 % of the calls.
+- **Soak**: ${(mode.cfg.soak.warmup || 0).toLocaleString('en-US')} warm-up calls, then ${mode.cfg.soak.calls.toLocaleString('en-US')} measured calls, at ${mode.cfg.soak.concurrency} in flight in one process,
+  RSS (\`process.memoryUsage.rss()\`, and V8's \`heapTotal\`) every ${mode.cfg.soak.sampleEvery.toLocaleString('en-US')} replies. "Growth after warm-up" =
+  last sample − the sample at the end of the warm-up; "growth during the warm-up" = that sample − the
+  one at 10 % of the warm-up (before session 4 the soak had no warm-up of its own and the target was
+  read over calls 10k–100k, which is this row). CPU per call and peak RSS cover the whole soak.
 - **N clients** (N = ${mode.cfg.construct.count}): \`new MilvusClient({ address })\` N times against the live server, timed
   synchronously ("construct"), then until every \`connectPromise\` settles ("handshakes done"); RSS
   growth is the larger of the two RSS deltas; then all are closed with \`closeConnection()\`.
