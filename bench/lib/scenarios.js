@@ -77,20 +77,23 @@ function command(ctx, cmd, args) {
  */
 async function onOneCore(ctx, fn) {
   const pid = String(ctx.sim.pid)
+  const maskOf = () => /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', pid], { encoding: 'utf8' }))[1]
   let mask
   try {
     if (os.cpus().length < 2) return false
-    mask = /:\s*([0-9a-f]+)\s*$/.exec(execFileSync('taskset', ['-p', pid], { encoding: 'utf8' }))[1]
+    mask = maskOf()
     execFileSync('taskset', ['-a', '-p', '-c', '0', pid], { stdio: 'ignore' })
   } catch {
     return false
   }
   try {
     await fn({ ...ctx, oneCore: { cpu: 0 } })
-    return true
   } finally {
     execFileSync('taskset', ['-a', '-p', mask, pid], { stdio: 'ignore' })
   }
+  // Every later measure counts on the simulator having all its CPUs again.
+  if (maskOf() !== mask) throw new Error(`the simulator's CPU mask is ${maskOf()}, not ${mask} again`)
+  return true
 }
 
 async function jsChild(ctx, client, scenario, opts, timeoutMs) {
