@@ -17,11 +17,13 @@ export declare class CompletionHub {
    */
   constructor(onReady: () => void)
   /**
-   * The calls that ended since the last drain, flat: `[id, outcome, finalProgress, …]`, the
-   * outcome being the reply's JSON text or a `NativeFailure`. Array elements, unlike an
+   * The calls that ended since the last drain, and the progress of waiting ones, in order,
+   * flat: `[id, outcome, report, …]`, the outcome being the reply's JSON text or a
+   * `NativeFailure`, the report 0 (settle), 1 (onProgress with the final info, then settle)
+   * or 2 (onProgress only: the outcome is the info's JSON). Array elements, unlike an
    * object's named properties, cost napi no key strings.
    */
-  drain(): Array<number | string | NativeFailure | boolean>
+  drain(): Array<number | string | NativeFailure>
   /** Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false). */
   keepAlive(alive: boolean): void
 }
@@ -49,9 +51,10 @@ export declare class NativeClient {
   /**
    * Starts call `id`: polls until the restore job ends. Completes with the final info's
    * JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
-   * carries the last reply.
+   * carries the last reply. With `progress`, each change of state or progress before the
+   * end is reported through the hub too (`drain()`), in order with the completion.
    */
-  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, onProgress: ((info: string) => void) | undefined | null): void
+  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean): void
 }
 
 /** The options `index.js` hands over (already normalised from both constructor forms). */

@@ -241,17 +241,25 @@ const pending = new Map()
 let nextId = 1
 const hub = new CompletionHub(drain)
 
+// The third element of each `drain()` triple (Report in src/js/hub.rs).
+const SETTLE_AFTER_PROGRESS = 1
+const PROGRESS = 2
+
 function drain() {
-  // [id, outcome (JSON text or failure), finalProgress, …]
+  // [id, outcome (JSON text or failure), report, …]
   const done = hub.drain()
   for (let i = 0; i < done.length; i += 3) {
     const id = done[i]
     const out = done[i + 1]
     const entry = pending.get(id)
     if (entry === undefined) continue // aborted: already rejected
+    if (done[i + 2] === PROGRESS) {
+      entry.progress(out)
+      continue
+    }
     pending.delete(id)
     if (entry.signal) entry.signal.removeEventListener('abort', entry.onAbort)
-    if (done[i + 2] && entry.progress) entry.progress(finalInfo(out))
+    if (done[i + 2] === SETTLE_AFTER_PROGRESS && entry.progress) entry.progress(finalInfo(out))
     try {
       entry.resolve(settle(out, entry.method, entry.signal, entry.data))
     } catch (e) {
@@ -352,7 +360,7 @@ class MilvusClient {
         signal = undefined
       }
       id = takeId()
-      if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra)
+      if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra !== undefined)
       else this._native.call(METHOD[method], data, id, signal !== undefined, hasCallOptions(data))
     } catch (e) {
       return Promise.reject(validationError(e))

@@ -9,14 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Either, Unknown};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
 
 use super::args::{given, request_object, JsArgs};
-use super::hub::{bare, failure, with_reply, CompletionHub, Outcome, Queue, Settle};
+use super::hub::{bare, failure, with_reply, CompletionHub, Outcome, Queue, Report, Settle};
 use super::options::NativeConfig;
 use super::uv;
 use crate::config::{Settings, DEFAULT_TIMEOUT};
@@ -27,9 +26,6 @@ use crate::proto::milvus::{CheckHealthRequest, ConnectRequest, GetVersionRequest
 use crate::snapshot::{self, Args, Value};
 use crate::transport::{Call, Client, Failure, Reply, Transport};
 use crate::wait::{self, WaitEnd, WaitRequest};
-
-/// `onProgress`, called with the info's JSON; weak, since the pending wait keeps Node alive.
-type ProgressFn = ThreadsafeFunction<String, (), String, Status, false, true>;
 
 enum Handshake {
     Pending,
@@ -223,16 +219,15 @@ impl NativeClient {
 
     /// Starts call `id`: polls until the restore job ends. Completes with the final info's
     /// JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
-    /// carries the last reply.
-    #[napi(
-        ts_args_type = "data: unknown, id: number, abortable: boolean, onProgress: ((info: string) => void) | undefined | null"
-    )]
+    /// carries the last reply. With `progress`, each change of state or progress before the
+    /// end is reported through the hub too (`drain()`), in order with the completion.
+    #[napi(ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean")]
     pub fn wait_for_restore_snapshot(
         &self,
         data: Option<Unknown>,
         id: u32,
         abortable: bool,
-        on_progress: Option<ProgressFn>,
+        progress: bool,
     ) -> Result<()> {
         let args = request_object(data);
         let args_ref = args.as_ref().map(|a| a as &dyn Args);
@@ -266,17 +261,19 @@ impl NativeClient {
         let inner = self.inner.clone();
         let settle = Settle::new(inner.queue.clone(), id);
         uv::spawn(async move {
-            let mut final_progress = false;
+            let mut report = Report::Settle;
             let end = wait::wait(&inner.transport, request, |info| {
-                let Some(f) = &on_progress else { return };
+                if !progress {
+                    return;
+                }
                 if wait::is_final(info) {
-                    // Reported with the completion, so it cannot arrive after the settlement.
-                    final_progress = true;
+                    // Reported with the completion, from its outcome.
+                    report = Report::ProgressThenSettle;
                     return;
                 }
                 let mut json = String::new();
                 decode::restore_info(&mut json, info);
-                f.call(json, ThreadsafeFunctionCallMode::NonBlocking);
+                inner.queue.progress(id, json);
             })
             .await;
             inner.forget_abort(id);
@@ -295,7 +292,7 @@ impl NativeClient {
                 WaitEnd::Unimplemented => Either::B(bare("restore_unimplemented")),
                 WaitEnd::Call(f) => Either::B(failure(f)),
             };
-            settle.with_progress(outcome, final_progress);
+            settle.with_report(outcome, report);
         });
         Ok(())
     }

@@ -36,13 +36,24 @@ pub struct NativeFailure {
 /// The reply's JSON text, or why there is none.
 pub type Outcome = Either<String, NativeFailure>;
 
-/// One finished call.
+/// What JavaScript is to do with an entry (the third element of each `drain()` triple).
+#[derive(Clone, Copy)]
+pub enum Report {
+    /// The call ended: settle its promise with the outcome.
+    Settle = 0,
+    /// waitForRestoreSnapshot ended: hand the job's last change (Completed or Failed) to
+    /// `onProgress` first, then settle, so the two cannot overtake.
+    ProgressThenSettle = 1,
+    /// waitForRestoreSnapshot is still waiting: the outcome is the job's info (JSON) for
+    /// `onProgress`; the call stays pending.
+    Progress = 2,
+}
+
+/// A finished call, or the progress of one.
 struct Completion {
     id: u32,
     outcome: Outcome,
-    /// waitForRestoreSnapshot: the job's last change (Completed or Failed) is still to be
-    /// reported to `onProgress`, before the promise settles, so the two cannot overtake.
-    final_progress: bool,
+    report: Report,
 }
 
 pub struct Queue {
@@ -50,18 +61,23 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn push(&self, id: u32, outcome: Outcome, final_progress: bool) {
+    fn push(&self, id: u32, outcome: Outcome, report: Report) {
         self.done
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Completion {
                 id,
                 outcome,
-                final_progress,
+                report,
             });
         // Inside a run, it is handed over when the run ends; outside one (a call rejected
         // before it started), a run is due.
         uv::request_run();
+    }
+
+    /// A waiting call's new state or progress (the info's JSON), in order with its settlement.
+    pub fn progress(&self, id: u32, info_json: String) {
+        self.push(id, Either::A(info_json), Report::Progress)
     }
 
     fn is_empty(&self) -> bool {
@@ -143,19 +159,20 @@ impl Settle {
     }
 
     pub fn with(self, outcome: Outcome) {
-        self.with_progress(outcome, false)
+        self.with_report(outcome, Report::Settle)
     }
 
-    pub fn with_progress(mut self, outcome: Outcome, final_progress: bool) {
+    pub fn with_report(mut self, outcome: Outcome, report: Report) {
         self.done = true;
-        self.queue.push(self.id, outcome, final_progress);
+        self.queue.push(self.id, outcome, report);
     }
 }
 
 impl Drop for Settle {
     fn drop(&mut self) {
         if !self.done {
-            self.queue.push(self.id, Either::B(bare("panic")), false);
+            self.queue
+                .push(self.id, Either::B(bare("panic")), Report::Settle);
         }
     }
 }
@@ -244,10 +261,12 @@ impl CompletionHub {
         })
     }
 
-    /// The calls that ended since the last drain, flat: `[id, outcome, finalProgress, …]`, the
-    /// outcome being the reply's JSON text or a `NativeFailure`. Array elements, unlike an
+    /// The calls that ended since the last drain, and the progress of waiting ones, in order,
+    /// flat: `[id, outcome, report, …]`, the outcome being the reply's JSON text or a
+    /// `NativeFailure`, the report 0 (settle), 1 (onProgress with the final info, then settle)
+    /// or 2 (onProgress only: the outcome is the info's JSON). Array elements, unlike an
     /// object's named properties, cost napi no key strings.
-    #[napi(ts_return_type = "Array<number | string | NativeFailure | boolean>")]
+    #[napi(ts_return_type = "Array<number | string | NativeFailure>")]
     pub fn drain<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
         let done = std::mem::take(&mut *self.queue.done.lock().unwrap_or_else(|e| e.into_inner()));
         let mut flat = env.create_array(3 * done.len() as u32)?;
@@ -258,7 +277,7 @@ impl CompletionHub {
                 Either::A(json) => flat.set(at + 1, json)?,
                 Either::B(failure) => flat.set(at + 1, failure)?,
             }
-            flat.set(at + 2, c.final_progress)?;
+            flat.set(at + 2, c.report as u32)?;
         }
         Ok(flat)
     }
