@@ -263,7 +263,7 @@ test('onProgress: states in order, progress non-decreasing, no repeated (state, 
 })
 
 test(
-  'the final onProgress call (Completed, 100) comes before the promise resolves',
+  'the final onProgress call (Completed, 100) comes before the promise resolves, and none after it',
   async () => {
     await withSim(async (client) => {
       for (let round = 0; round < 3; round++) {
@@ -273,6 +273,9 @@ test(
         const atResolution = seen.map((i) => `${i.state.slice(15)} ${i.progress}`)
         assert.equal(atResolution.at(-1), 'Completed 100', `progress calls seen at resolution: ${atResolution.join(', ')}`)
         assert.deepEqual(seen.at(-1), info)
+        // Nor does any report come after it.
+        await sleep(30)
+        assert.equal(seen.length, atResolution.length, `progress calls after the resolution: ${seen.length - atResolution.length}`)
       }
     })
   },
