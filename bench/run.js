@@ -60,7 +60,7 @@ const cfg = {
       ? { warmup: 20, warmupSeconds: 0.2, calls: 200, floorCalls: 2000 }
       : { warmup: 200, warmupSeconds: 1, calls: 2000, floorCalls: 20000 },
   throughput: tiny ? { warmupSeconds: 0.1, seconds: 0.3 } : quick ? { warmupSeconds: 0.2, seconds: 0.5 } : { warmupSeconds: 1, seconds: 5 },
-  // `calls` measured after `warmup` calls (see RESULTS.md, "RSS after warm-up").
+  // `calls` measured after `warmup` calls of the same process (RESULTS.md, Findings A5).
   soak: tiny
     ? { warmup: 1000, calls: 1000, concurrency: 128, sampleEvery: 250 }
     : quick
