@@ -470,6 +470,28 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // Once registered, the timer decides: it removes the entry when the deadline has come.
+        // A call's task polls its deadline each time it is woken, so this is a lookup, not a
+        // clock read and a new entry.
+        if let Some(key) = self.key {
+            let waiting = with(|r| match r.timers.borrow_mut().get_mut(&key) {
+                Some(w) => {
+                    if !w.will_wake(cx.waker()) {
+                        *w = cx.waker().clone();
+                    }
+                    true
+                }
+                None => false,
+            });
+            match waiting {
+                Some(true) => return Poll::Pending,
+                Some(false) => {
+                    self.key = None;
+                    return Poll::Ready(());
+                }
+                None => {}
+            }
+        }
         if Instant::now() >= self.deadline {
             self.forget();
             return Poll::Ready(());

@@ -54,6 +54,12 @@ struct Args {
     tcp_echo: bool,
 }
 
+/// Nearest-rank percentile `p` (0–1) of sorted samples.
+fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
+    let last = sorted.len().checked_sub(1)?;
+    Some(sorted[(last as f64 * p).round() as usize])
+}
+
 /// About one small unary call's frames each way.
 const TCP_MESSAGE: usize = 128;
 
@@ -112,7 +118,7 @@ fn tcp_round_trips(n: u64) -> Result<serde_json::Value, Box<dyn std::error::Erro
     drop(sock);
     echo.wait()?;
     latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    let pct = |p| percentile(&latencies, p).unwrap_or(0.0);
     Ok(serde_json::json!({
         "mode": "tcp_round_trips",
         "calls": n,
@@ -228,13 +234,7 @@ async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Error>
         .flat_map(|t| t.latencies_us.iter().copied())
         .collect();
     all.sort_unstable();
-    let pct = |p: f64| -> u32 {
-        if all.is_empty() {
-            0
-        } else {
-            all[((all.len() - 1) as f64 * p).round() as usize]
-        }
-    };
+    let pct = |p| percentile(&all, p).unwrap_or(0);
     let calls = all.len() as u64;
     Ok(serde_json::json!({
         "mode": mode,
@@ -253,34 +253,33 @@ async fn run(args: Args) -> Result<serde_json::Value, Box<dyn std::error::Error>
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    if args.tcp_echo || args.tcp_round_trips.is_some() {
-        let result = match args.tcp_round_trips {
-            Some(n) if n > 0 => tcp_round_trips(n).map(|r| println!("{r}")),
-            Some(_) => Err("--tcp-round-trips must be at least 1".into()),
-            None => tcp_echo().map_err(Into::into),
-        };
-        return match result {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("milvus-sim-load: {e}");
-                std::process::ExitCode::FAILURE
-            }
-        };
-    }
-    let runtime = if args.threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let result = if args.tcp_echo {
+        tcp_echo().map(|()| None).map_err(Into::into)
+    } else if let Some(n) = args.tcp_round_trips {
+        if n == 0 {
+            Err("--tcp-round-trips must be at least 1".into())
+        } else {
+            tcp_round_trips(n).map(Some)
+        }
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(args.threads)
-            .enable_all()
-            .build()
-    }
-    .expect("tokio runtime");
-    match runtime.block_on(run(args)) {
+        let runtime = if args.threads <= 1 {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(args.threads)
+                .enable_all()
+                .build()
+        }
+        .expect("tokio runtime");
+        runtime.block_on(run(args)).map(Some)
+    };
+    match result {
         Ok(report) => {
-            println!("{report}");
+            if let Some(report) = report {
+                println!("{report}");
+            }
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
