@@ -11,21 +11,8 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The environment's hub; `index.js` makes one and passes it to every client. */
 export declare class CompletionHub {
-  /**
-   * Sets up this environment's event-loop integration. `onReady` is called (with no
-   * arguments) when completions are waiting in `drain()`.
-   */
+  /** `onReady(batch)` is called with the flat array of completions (see `flatten`). */
   constructor(onReady: () => void)
-  /**
-   * The calls that ended since the last drain, and the progress of waiting ones, in order,
-   * flat: `[id, outcome, report, …]`, the outcome being the reply's JSON text or a
-   * `NativeFailure`, the report 0 (settle), 1 (onProgress with the final info, then settle)
-   * or 2 (onProgress only: the outcome is the info's JSON). Array elements, unlike an
-   * object's named properties, cost napi no key strings.
-   */
-  drain(): Array<number | string | NativeFailure>
-  /** Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false). */
-  keepAlive(alive: boolean): void
 }
 
 export declare class NativeClient {

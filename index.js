@@ -235,38 +235,42 @@ function nativeConfig(config) {
 }
 
 // Calls in flight, by id, in this JS environment. The addon reports finished calls in
-// batches through one hub (see src/js/hub.rs); `drain` settles their promises. Entries hold
-// only what settling needs, never the client, so an idle client can be collected.
+// batches through one hub (see src/js/hub.rs), which calls `drain` with each batch. Entries
+// hold only what settling needs, never the client, so an idle client can be collected. The
+// hub keeps the process alive while calls are outstanding, and holds `drain` only weakly when
+// none are, so a dropped copy of this module is collected.
 const pending = new Map()
 let nextId = 1
 const hub = new CompletionHub(drain)
+// The hub holds `drain` weakly while no call is outstanding: it lives as long as the hub.
+hub.onReady = drain
 
-// The third element of each `drain()` triple (Report in src/js/hub.rs).
+// The third element of each batch triple (Report in src/js/hub.rs).
 const SETTLE_AFTER_PROGRESS = 1
 const PROGRESS = 2
 
-function drain() {
-  // [id, outcome (JSON text or failure), report, …]
-  const done = hub.drain()
+// `done`: [id, outcome (JSON text or failure), report, …]. Each entry is settled on its own:
+// one that throws (a signal without a working removeEventListener) rejects its own promise and
+// never stops the rest of the batch.
+function drain(done) {
   for (let i = 0; i < done.length; i += 3) {
     const id = done[i]
     const out = done[i + 1]
     const entry = pending.get(id)
     if (entry === undefined) continue // aborted: already rejected
     if (done[i + 2] === PROGRESS) {
-      entry.progress(out)
+      entry.progress(out) // never throws (see waitForRestoreSnapshot)
       continue
     }
     pending.delete(id)
-    if (entry.signal) entry.signal.removeEventListener('abort', entry.onAbort)
-    if (done[i + 2] === SETTLE_AFTER_PROGRESS && entry.progress) entry.progress(finalInfo(out))
     try {
+      if (entry.signal) entry.signal.removeEventListener('abort', entry.onAbort)
+      if (done[i + 2] === SETTLE_AFTER_PROGRESS && entry.progress) entry.progress(finalInfo(out))
       entry.resolve(settle(out, entry.method, entry.signal, entry.data))
     } catch (e) {
       entry.reject(e)
     }
   }
-  if (pending.size === 0) hub.keepAlive(false)
 }
 
 // The ended job's info (JSON) of a waitForRestoreSnapshot completion.
@@ -289,13 +293,11 @@ function track(id, method, data, signal, native, progress) {
       // sees the stream reset) and its late completion finds no entry.
       entry.onAbort = () => {
         pending.delete(id)
-        if (pending.size === 0) hub.keepAlive(false)
         native.abort(id)
         reject(abortError(signal))
       }
       signal.addEventListener('abort', entry.onAbort, { once: true })
     }
-    if (pending.size === 0) hub.keepAlive(true)
     pending.set(id, entry)
   })
 }

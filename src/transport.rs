@@ -12,7 +12,6 @@ use crate::config::Settings;
 use crate::error::CallError;
 use crate::headers;
 use crate::js::channel::Channel;
-use crate::js::uv;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::retry;
 
@@ -192,7 +191,7 @@ impl Transport {
             };
             let attempt_started = Instant::now();
             let request = self.request(call, message.clone());
-            let outcome = uv::timeout(call.timeout, rpc(client, request)).await;
+            let outcome = tokio::time::timeout(call.timeout, rpc(client, request)).await;
             let mut error = match outcome {
                 Ok(Ok(reply)) => {
                     self.log_attempt(call, retries, 0, attempt_started);
@@ -209,7 +208,7 @@ impl Transport {
             let retryable = retry::is_retryable(Code::from_i32(error.code));
             if retryable && retries < self.settings.max_retries {
                 retries += 1;
-                uv::sleep(retry::backoff(retries, self.settings.retry_delay)).await;
+                tokio::time::sleep(retry::backoff(retries, self.settings.retry_delay)).await;
                 continue;
             }
             if retryable && retries > 0 {

@@ -25,7 +25,7 @@ pub fn is_change(last: Option<&RestoreSnapshotInfo>, info: &RestoreSnapshotInfo)
     last.is_none_or(|l| l.state != info.state || l.progress != info.progress)
 }
 
-/// The polling loop, on the addon's event loop (built with the `napi` feature only).
+/// The polling loop, on the addon's runtime (built with the `napi` feature only).
 #[cfg(feature = "napi")]
 mod polling {
     use std::time::{Duration, Instant};
@@ -117,7 +117,7 @@ mod polling {
             }
             last = Some(reply);
             let left = req.timeout.saturating_sub(started.elapsed());
-            let pause = crate::js::uv::sleep(req.interval.min(left));
+            let pause = tokio::time::sleep(req.interval.min(left));
             match cancel.as_mut() {
                 None => pause.await,
                 Some(rx) => {

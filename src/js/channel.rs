@@ -1,13 +1,12 @@
-//! The client's HTTP/2 connection, as the service tonic's generated client calls: one
-//! connection per client, opened on the first call and again on the first call after it broke.
-//! It runs on Node's event loop (`uv.rs`); connecting (name resolution, the TCP handshake) is
-//! the one blocking step, and runs on a short-lived helper thread.
+//! The HTTP/2 connection, as the service tonic's generated client calls. As with grpc-js,
+//! clients with the same address, TLS settings and credentials share one connection: it is
+//! opened on the first call, again on the first call after it broke, and closed when the last
+//! client using it is closed or collected. It runs on the addon's runtime (`runtime.rs`).
 
 use std::future::Future;
 use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,15 +15,16 @@ use http_body_util::combinators::MapErr;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::client::conn::http2::{Builder, SendRequest};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{oneshot, watch};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tonic::body::Body;
 use tonic::{Code, Status};
 
-use super::uv::{self, UvTcp};
+use super::runtime;
 use crate::config::{Settings, TlsSettings};
 
 pub type ResponseBody = MapErr<Incoming, fn(hyper::Error) -> Status>;
@@ -40,6 +40,7 @@ pub struct Channel {
 }
 
 struct Shared {
+    key: Key,
     authority: String,
     tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
     state: Mutex<State>,
@@ -53,8 +54,40 @@ enum State {
     Ready(SendRequest<Body>),
 }
 
+/// What makes two clients' connections interchangeable.
+#[derive(PartialEq)]
+struct Key {
+    authority: String,
+    tls: Option<TlsSettings>,
+    authorization: Option<String>,
+}
+
+/// The open (or opening) connections of the process, each alive while a client holds it.
+static CONNECTIONS: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+
 impl Channel {
+    /// The connection of clients with these settings: the one already shared, or a new one.
     pub fn new(settings: &Settings) -> Result<Channel, String> {
+        let key = Key {
+            authority: settings.authority.clone(),
+            tls: settings.tls.clone(),
+            authorization: settings.authorization.clone(),
+        };
+        let mut connections = CONNECTIONS.lock().unwrap_or_else(|e| e.into_inner());
+        connections.retain(|c| c.strong_count() > 0);
+        if let Some(shared) = connections
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|c| c.key == key)
+        {
+            return Ok(Channel { shared });
+        }
+        let channel = Channel::open(settings, key)?;
+        connections.push(Arc::downgrade(&channel.shared));
+        Ok(channel)
+    }
+
+    fn open(settings: &Settings, key: Key) -> Result<Channel, String> {
         let tls = match &settings.tls {
             None => None,
             Some(t) => {
@@ -73,6 +106,7 @@ impl Channel {
         };
         Ok(Channel {
             shared: Arc::new(Shared {
+                key,
                 authority: settings.authority.clone(),
                 tls,
                 state: Mutex::new(State::Idle),
@@ -130,7 +164,7 @@ impl Shared {
                 _ => {
                     let (tx, rx) = watch::channel(None);
                     *state = State::Connecting(rx.clone());
-                    uv::spawn(self.clone().connect(tx));
+                    runtime::spawn(self.clone().connect(tx));
                     rx
                 }
             }
@@ -161,7 +195,7 @@ impl Shared {
     ) {
         // A server that accepts the TCP connection and then says nothing (no TLS or HTTP/2
         // handshake) must not hold every later call on this attempt.
-        let outcome = uv::timeout(CONNECT_TIMEOUT, self.open())
+        let outcome = tokio::time::timeout(CONNECT_TIMEOUT, self.open())
             .await
             .unwrap_or_else(|_| {
                 Err(Status::unavailable(format!(
@@ -183,50 +217,39 @@ impl Shared {
             .await
             .map_err(|e| transport_error(to("cannot connect to"), e))?;
         let _ = stream.set_nodelay(true);
-        let tcp = UvTcp::new(stream).map_err(|e| transport_error(to("cannot connect to"), e))?;
         let io: Box<dyn Stream> = match &self.tls {
-            None => Box::new(tcp),
+            None => Box::new(stream),
             Some((config, name)) => Box::new(
                 tokio_rustls::TlsConnector::from(config.clone())
-                    .connect(name.clone(), tcp)
+                    .connect(name.clone(), stream)
                     .await
                     .map_err(|e| transport_error(to("TLS handshake with"), e))?,
             ),
         };
-        let (sender, connection) = Builder::new(uv::Executor)
-            .timer(uv::Timer)
+        let (sender, connection) = Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
             .keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5))
             .handshake(TokioIo::new(io))
             .await
             .map_err(|e| transport_error(to("HTTP/2 handshake with"), e))?;
-        uv::spawn(async move {
+        runtime::spawn(async move {
             let _ = connection.await;
         });
         Ok(sender)
     }
 }
 
-/// Resolves and connects on a helper thread (both block), trying each address in turn.
+/// Resolves the name (on tokio's blocking pool) and tries each address in turn.
 async fn tcp_connect(authority: String) -> io::Result<TcpStream> {
-    let (tx, rx) = oneshot::channel();
-    std::thread::Builder::new()
-        .name("milvus-native-connect".into())
-        .spawn(move || {
-            let connect = || {
-                let mut last = None;
-                for addr in authority.to_socket_addrs()? {
-                    match TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT) {
-                        Ok(s) => return Ok(s),
-                        Err(e) => last = Some(e),
-                    }
-                }
-                Err(last.unwrap_or_else(|| io::Error::other("the name has no address")))
-            };
-            let _ = tx.send(connect());
-        })?;
-    rx.await
-        .unwrap_or_else(|_| Err(io::Error::other("the connect thread ended")))
+    let mut last = None;
+    for addr in tokio::net::lookup_host(authority.as_str()).await? {
+        match TcpStream::connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("the name has no address")))
 }
 
 /// UNAVAILABLE "transport error: <what>", with `e` as its source: `CallError::from_status`

@@ -1,6 +1,6 @@
 //! `NativeClient`: the addon's class. `index.js` wraps it as `MilvusClient`. A call is
-//! validate/map (here, synchronously: a failure throws) → transport (a task on Node's event
-//! loop, `uv.rs`) → decode → the environment's `CompletionHub`, which `index.js` drains to
+//! validate/map (here, synchronously: a failure throws) → transport (a task on the addon's
+//! runtime, `runtime.rs`) → decode → the environment's `CompletionHub`, which `index.js` drains to
 //! settle promises.
 
 use std::collections::HashMap;
@@ -17,7 +17,8 @@ use tonic::metadata::AsciiMetadataValue;
 use super::args::{given, request_object, JsArgs};
 use super::hub::{bare, failure, with_reply, CompletionHub, Outcome, Queue, Report, Settle};
 use super::options::NativeConfig;
-use super::uv;
+use super::runtime;
+use super::test_switch::panic_if;
 use crate::config::{Settings, DEFAULT_TIMEOUT};
 use crate::decode;
 use crate::headers;
@@ -52,7 +53,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 
 #[napi]
 impl NativeClient {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(mut config: NativeConfig, hub: &CompletionHub) -> Result<Self> {
         let settings = Settings::from_raw(&config.raw()).map_err(invalid)?;
         let debug = config.debug.unwrap_or(false);
@@ -77,7 +78,7 @@ impl NativeClient {
                 }),
             };
             let inner2 = inner.clone();
-            uv::spawn(async move {
+            runtime::spawn(async move {
                 let state = inner2.handshake(request).await;
                 let _ = tx.send(Arc::new(state));
             });
@@ -89,11 +90,11 @@ impl NativeClient {
 
     /// Completes call `id` (through the hub) when the Connect handshake has ended: with the
     /// ConnectResponse JSON, or a failure.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn handshake(&self, id: u32) {
         let mut rx = self.inner.handshake.clone();
         let settle = Settle::new(self.inner.queue.clone(), id);
-        uv::spawn(async move {
+        runtime::spawn(async move {
             let state = rx
                 .wait_for(|h| !matches!(**h, Handshake::Pending))
                 .await
@@ -107,7 +108,7 @@ impl NativeClient {
     }
 
     /// Fires the abort of call `id` (started with `abortable`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn abort(&self, id: u32) {
         if let Some(tx) = self.inner.forget_abort(id) {
             let _ = tx.send(true);
@@ -115,12 +116,12 @@ impl NativeClient {
     }
 
     /// Later calls reject as closed; calls in flight finish (their aborts still work).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.inner.transport.close();
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn use_database(&self, db_name: String) -> Result<()> {
         self.inner.transport.use_database(&db_name).map_err(invalid)
     }
@@ -130,7 +131,7 @@ impl NativeClient {
     ///
     /// `options`: whether the request may carry `timeout` or a request id. `index.js` knows it
     /// from reads the JIT makes cheap, and its `false` spares three napi property lookups a call.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn call(
         &self,
         method: u32,
@@ -139,6 +140,7 @@ impl NativeClient {
         abortable: bool,
         options: bool,
     ) -> Result<()> {
+        panic_if("call");
         let s = Start {
             client: self,
             args: request_object(data),
@@ -221,7 +223,10 @@ impl NativeClient {
     /// JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
     /// carries the last reply. With `progress`, each change of state or progress before the
     /// end is reported through the hub too (`drain()`), in order with the completion.
-    #[napi(ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean")]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean"
+    )]
     pub fn wait_for_restore_snapshot(
         &self,
         data: Option<Unknown>,
@@ -260,7 +265,7 @@ impl NativeClient {
         };
         let inner = self.inner.clone();
         let settle = Settle::new(inner.queue.clone(), id);
-        uv::spawn(async move {
+        runtime::spawn(async move {
             let mut report = Report::Settle;
             let end = wait::wait(&inner.transport, request, |info| {
                 if !progress {
@@ -332,7 +337,8 @@ impl Start<'_, '_> {
             return Ok(());
         }
         let id = self.id;
-        uv::spawn(async move {
+        runtime::spawn(async move {
+            panic_if("task");
             let result = inner.transport.unary(call, message, rpc).await;
             inner.forget_abort(id);
             settle.with(inner.outcome(result, decode));

@@ -1,19 +1,29 @@
 //! Completions of every call of this JS environment, handed to JavaScript in batches.
 //!
-//! Calls run on the environment's own event loop (`uv.rs`); after each run of the ready tasks,
-//! the calls that ended in it are handed to JavaScript at once, through one callback into
-//! `index.js` (which keeps the promises and settles them from `drain()`). A napi promise per
-//! call would cost a callback scope per call.
+//! Calls run on the addon's runtime (`runtime.rs`). A call that ends is pushed onto its hub's
+//! queue; the first push after a delivery wakes the environment's JS thread through a
+//! threadsafe function, whose callback hands everything queued by then to `index.js` as one
+//! flat array. One wake per batch, however many calls ended; a napi promise per call would
+//! cost a wake and a callback scope per call.
+//!
+//! The hub holds `index.js`'s callback strongly, and keeps the process alive, only while calls
+//! are outstanding. Idle, it holds it weakly and the threadsafe function is unreferenced: a
+//! copy of the package that is dropped (a test runner's per-file module registry) is
+//! collected with its hub, and a process with no call in flight exits by itself.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Array, Either, Function, JsValue};
-use napi::{sys, Env, Result};
+use napi::bindgen_prelude::{Either, FromNapiValue, Function, Unknown};
+use napi::threadsafe_function::{
+    ThreadsafeCallContext, ThreadsafeFunction, ThreadsafeFunctionCallMode,
+};
+use napi::{sys, Env, JsValue, Result, Status};
 use napi_derive::napi;
 
-use super::uv;
 use crate::decode;
 use crate::error::CallError;
 use crate::proto::milvus::GetRestoreSnapshotStateResponse;
@@ -56,12 +66,48 @@ struct Completion {
     report: Report,
 }
 
+/// The threadsafe function that wakes the JS thread; each wake carries the queue, so a queue
+/// with completions on their way outlives its hub.
+type Wake = ThreadsafeFunction<Arc<Queue>, Unknown<'static>, (), Status, false, true>;
+
 pub struct Queue {
     done: Mutex<Vec<Completion>>,
+    /// A wake is on its way to the JS thread: later pushes join its batch.
+    scheduled: AtomicBool,
+    /// Calls started and not yet settled; changed on the JS thread only.
+    outstanding: AtomicUsize,
+    wake: Wake,
+    js: JsSide,
+}
+
+/// What the queue uses of its environment, on the environment's JS thread only.
+struct JsSide {
+    env: sys::napi_env,
+    /// `index.js`'s callback: weak (count 0) while no call is outstanding.
+    callback: sys::napi_ref,
+}
+
+// SAFETY: `JsSide` is only dereferenced on the environment's JS thread (in `start`, called by
+// the N-API entry points, and in `deliver`, the threadsafe function's callback). Its reference
+// is deleted on that thread too, by `CallbackRef::drop` when the threadsafe function is
+// finalized, after which neither runs for this queue.
+unsafe impl Send for JsSide {}
+unsafe impl Sync for JsSide {}
+
+/// Owns the callback's reference; dropped with the threadsafe function's callback, which
+/// napi finalizes on the JS thread.
+struct CallbackRef(sys::napi_env, sys::napi_ref);
+
+impl Drop for CallbackRef {
+    fn drop(&mut self) {
+        // SAFETY: called from the threadsafe function's finalizer, on the JS thread, with the
+        // environment still valid; the reference was created in `CompletionHub::new`.
+        unsafe { sys::napi_delete_reference(self.0, self.1) };
+    }
 }
 
 impl Queue {
-    fn push(&self, id: u32, outcome: Outcome, report: Report) {
+    fn push(self: &Arc<Self>, id: u32, outcome: Outcome, report: Report) {
         self.done
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -70,79 +116,127 @@ impl Queue {
                 outcome,
                 report,
             });
-        // Inside a run, it is handed over when the run ends; outside one (a call rejected
-        // before it started), a run is due.
-        uv::request_run();
+        if !self.scheduled.swap(true, Ordering::AcqRel) {
+            // Fails only once the environment is being torn down: nobody is left to tell.
+            let _ = self
+                .wake
+                .call(self.clone(), ThreadsafeFunctionCallMode::NonBlocking);
+        }
     }
 
     /// A waiting call's new state or progress (the info's JSON), in order with its settlement.
-    pub fn progress(&self, id: u32, info_json: String) {
+    pub fn progress(self: &Arc<Self>, id: u32, info_json: String) {
         self.push(id, Either::A(info_json), Report::Progress)
     }
 
-    fn is_empty(&self) -> bool {
-        self.done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
+    /// A call is under way (on the JS thread): while any is, the callback is held strongly
+    /// and the process kept alive.
+    fn start(&self) {
+        if self.outstanding.fetch_add(1, Ordering::Relaxed) == 0 {
+            self.hold(true);
+        }
     }
-}
 
-/// `onReady`, called from the event loop (outside any JavaScript frame): a handle scope, and a
-/// callback scope so that the promises' reactions run when it returns.
-struct OnReady {
-    env: sys::napi_env,
-    function: sys::napi_ref,
-    context: sys::napi_async_context,
-}
-
-impl OnReady {
-    fn call(&self) {
-        unsafe {
-            let env = self.env;
-            let mut scope = ptr::null_mut();
-            if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+    fn hold(&self, on: bool) {
+        let tsfn = self.wake.raw();
+        self.wake.handle.with_read_aborted(|aborted| {
+            if aborted {
                 return;
             }
-            let mut function = ptr::null_mut();
+            let (env, callback) = (self.js.env, self.js.callback);
+            // SAFETY: on the JS thread (see `JsSide`), and the threadsafe function is not
+            // finalized (checked under its lock), so neither it nor the reference is gone.
+            unsafe {
+                if on {
+                    sys::napi_reference_ref(env, callback, ptr::null_mut());
+                    sys::napi_ref_threadsafe_function(env, tsfn);
+                } else {
+                    sys::napi_reference_unref(env, callback, ptr::null_mut());
+                    sys::napi_unref_threadsafe_function(env, tsfn);
+                }
+            }
+        });
+    }
+
+    /// The threadsafe function's callback, on the JS thread: everything queued so far, as one
+    /// array, to `index.js`.
+    fn deliver(&self, env: &Env) {
+        self.scheduled.store(false, Ordering::Release);
+        let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(|e| e.into_inner()));
+        if done.is_empty() {
+            return;
+        }
+        let settled = done
+            .iter()
+            .filter(|c| !matches!(c.report, Report::Progress))
+            .count();
+        match flatten(env, done) {
+            Ok(batch) => self.call_back(env, batch),
+            // Only when the environment is going away (creating values failed).
+            Err(e) => eprintln!("milvus-native: completions not delivered: {e}"),
+        }
+        if self.outstanding.fetch_sub(settled, Ordering::Relaxed) == settled {
+            self.hold(false);
+        }
+    }
+
+    fn call_back(&self, env: &Env, batch: sys::napi_value) {
+        let raw = env.raw();
+        // SAFETY: on the JS thread inside the threadsafe function's callback (a handle scope
+        // and a callback scope are open); the reference is alive (see `JsSide`).
+        unsafe {
+            let mut callback = ptr::null_mut();
+            sys::napi_get_reference_value(raw, self.js.callback, &mut callback);
+            if callback.is_null() {
+                // Collected: the package copy is gone, and with it every promise of its calls.
+                return;
+            }
             let mut recv = ptr::null_mut();
+            sys::napi_get_undefined(raw, &mut recv);
             let mut result = ptr::null_mut();
-            sys::napi_get_reference_value(env, self.function, &mut function);
-            sys::napi_get_global(env, &mut recv);
-            let status = sys::napi_make_callback(
-                env,
-                self.context,
-                recv,
-                function,
-                0,
-                ptr::null(),
-                &mut result,
-            );
+            let status = sys::napi_call_function(raw, recv, callback, 1, &batch, &mut result);
             if status == sys::Status::napi_pending_exception {
                 let mut error = ptr::null_mut();
-                sys::napi_get_and_clear_last_exception(env, &mut error);
-                sys::napi_fatal_exception(env, error);
+                sys::napi_get_and_clear_last_exception(raw, &mut error);
+                sys::napi_fatal_exception(raw, error);
             }
-            sys::napi_close_handle_scope(env, scope);
         }
     }
 }
 
-impl Drop for OnReady {
-    fn drop(&mut self) {
-        unsafe {
-            sys::napi_delete_reference(self.env, self.function);
-            sys::napi_async_destroy(self.env, self.context);
+/// The batch as `[id, outcome, report, …]`: the outcome is the reply's JSON text or a
+/// `NativeFailure`; the report 0 (settle), 1 (onProgress with the final info, then settle) or
+/// 2 (onProgress only: the outcome is the info's JSON). Array elements, unlike an object's
+/// named properties, cost napi no key strings. A completion that cannot be converted (a bug
+/// of ours) settles its call as an internal error, and the rest of the batch goes on.
+fn flatten(env: &Env, done: Vec<Completion>) -> Result<sys::napi_value> {
+    let mut flat = env.create_array(3 * done.len() as u32)?;
+    for (i, c) in done.into_iter().enumerate() {
+        let at = 3 * i as u32;
+        let (id, report) = (c.id, c.report as u32);
+        let converted = catch_unwind(AssertUnwindSafe(|| {
+            crate::js::test_switch::panic_if("deliver");
+            match c.outcome {
+                Either::A(json) => flat.set(at + 1, json),
+                Either::B(failure) => flat.set(at + 1, failure),
+            }
+        }));
+        let (report, ok) = match converted {
+            Ok(Ok(())) => (report, true),
+            // A progress report that failed is dropped with the call settled as failed.
+            _ => (Report::Settle as u32, false),
+        };
+        if !ok {
+            flat.set(at + 1, bare("panic"))?;
         }
+        flat.set(at, id)?;
+        flat.set(at + 2, report)?;
     }
-}
-
-unsafe extern "C" fn teardown(_arg: *mut std::ffi::c_void) {
-    uv::teardown();
+    Ok(flat.raw())
 }
 
 /// Settles call `id` exactly once: with the outcome, or, if the task is dropped first (a
-/// panic, the environment torn down), with a failure — so no promise is left pending.
+/// panic), with a failure — so no promise is left pending.
 pub struct Settle {
     queue: Arc<Queue>,
     id: u32,
@@ -150,7 +244,9 @@ pub struct Settle {
 }
 
 impl Settle {
+    /// On the JS thread, when call `id` is started.
     pub fn new(queue: Arc<Queue>, id: u32) -> Self {
+        queue.start();
         Settle {
             queue,
             id,
@@ -181,121 +277,71 @@ impl Drop for Settle {
 #[napi]
 pub struct CompletionHub {
     queue: Arc<Queue>,
-    /// This hub's calls keep Node alive (each copy of `index.js` has its own hub).
-    alive: std::cell::Cell<bool>,
+}
+
+/// The threadsafe function's own JS function: napi calls it after our callback, which has
+/// already called `index.js`'s (held by a reference that can be weak).
+unsafe extern "C" fn noop(_env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+    ptr::null_mut()
 }
 
 #[napi]
 impl CompletionHub {
-    /// Sets up this environment's event-loop integration. `onReady` is called (with no
-    /// arguments) when completions are waiting in `drain()`.
-    #[napi(constructor)]
+    /// `onReady(batch)` is called with the flat array of completions (see `flatten`).
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, on_ready: Function<(), ()>) -> Result<Self> {
-        let queue = Arc::new(Queue {
-            done: Mutex::new(Vec::new()),
-        });
         let raw = env.raw();
+        let check = |status, what: &str| {
+            if status == sys::Status::napi_ok {
+                Ok(())
+            } else {
+                Err(napi::Error::from_reason(format!(
+                    "milvus-native: {what} failed"
+                )))
+            }
+        };
+        let mut callback = ptr::null_mut();
+        let mut trampoline = ptr::null_mut();
+        // SAFETY: plain N-API calls on the JS thread with values of this call's scope.
         unsafe {
-            let check = |status, what: &str| {
-                if status == sys::Status::napi_ok {
-                    Ok(())
-                } else {
-                    Err(napi::Error::from_reason(format!(
-                        "milvus-native: {what} failed"
-                    )))
-                }
-            };
-            let mut function = ptr::null_mut();
             check(
-                sys::napi_create_reference(raw, on_ready.raw(), 1, &mut function),
+                sys::napi_create_reference(raw, on_ready.raw(), 0, &mut callback),
                 "napi_create_reference",
             )?;
-            let mut name = ptr::null_mut();
-            let label = "milvus-native";
             check(
-                sys::napi_create_string_utf8(
+                sys::napi_create_function(
                     raw,
-                    label.as_ptr().cast(),
-                    label.len() as isize,
-                    &mut name,
+                    c"milvusNativeWake".as_ptr(),
+                    16,
+                    Some(noop),
+                    ptr::null_mut(),
+                    &mut trampoline,
                 ),
-                "napi_create_string_utf8",
+                "napi_create_function",
             )?;
-            let mut context = ptr::null_mut();
-            check(
-                sys::napi_async_init(raw, ptr::null_mut(), name, &mut context),
-                "napi_async_init",
-            )?;
-            let mut uv_loop = ptr::null_mut();
-            check(
-                sys::napi_get_uv_event_loop(raw, &mut uv_loop),
-                "napi_get_uv_event_loop",
-            )?;
-            let mut on_ready = Some(OnReady {
-                env: raw,
-                function,
-                context,
-            });
-            let pending = Arc::downgrade(&queue);
-            if uv::install(uv_loop.cast()).map_err(napi::Error::from_reason)? {
-                check(
-                    sys::napi_add_env_cleanup_hook(raw, Some(teardown), ptr::null_mut()),
-                    "napi_add_env_cleanup_hook",
-                )?;
-            }
-            uv::after_each_run(Box::new(move || {
-                let Some(queue) = pending.upgrade() else {
-                    // The hub and every client of it are gone.
-                    drop(on_ready.take());
-                    return false;
-                };
-                if let (false, Some(f)) = (queue.is_empty(), &on_ready) {
-                    f.call();
+        }
+        let owner = CallbackRef(raw, callback);
+        // SAFETY: `trampoline` is the function just created in this scope.
+        let trampoline = unsafe { Function::<(), Unknown<'static>>::from_napi_value(raw, trampoline) }?;
+        let wake: Wake = trampoline
+            .build_threadsafe_function::<Arc<Queue>>()
+            .weak::<true>()
+            .build_callback(move |ctx: ThreadsafeCallContext<Arc<Queue>>| {
+                let _keep = &owner;
+                let queue = ctx.value;
+                if catch_unwind(AssertUnwindSafe(|| queue.deliver(&ctx.env))).is_err() {
+                    eprintln!("milvus-native: internal error while delivering completions");
                 }
-                true
-            }));
-        }
-        Ok(CompletionHub {
-            queue,
-            alive: std::cell::Cell::new(false),
-        })
-    }
-
-    /// The calls that ended since the last drain, and the progress of waiting ones, in order,
-    /// flat: `[id, outcome, report, …]`, the outcome being the reply's JSON text or a
-    /// `NativeFailure`, the report 0 (settle), 1 (onProgress with the final info, then settle)
-    /// or 2 (onProgress only: the outcome is the info's JSON). Array elements, unlike an
-    /// object's named properties, cost napi no key strings.
-    #[napi(ts_return_type = "Array<number | string | NativeFailure>")]
-    pub fn drain<'env>(&self, env: &'env Env) -> Result<Array<'env>> {
-        let done = std::mem::take(&mut *self.queue.done.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut flat = env.create_array(3 * done.len() as u32)?;
-        for (i, c) in done.into_iter().enumerate() {
-            let at = 3 * i as u32;
-            flat.set(at, c.id)?;
-            match c.outcome {
-                Either::A(json) => flat.set(at + 1, json)?,
-                Either::B(failure) => flat.set(at + 1, failure)?,
-            }
-            flat.set(at + 2, c.report as u32)?;
-        }
-        Ok(flat)
-    }
-
-    /// Keeps Node's event loop alive (true) while calls are pending, or lets it exit (false).
-    #[napi]
-    pub fn keep_alive(&self, alive: bool) {
-        if self.alive.replace(alive) != alive {
-            uv::hold(alive);
-        }
-    }
-}
-
-impl Drop for CompletionHub {
-    fn drop(&mut self) {
-        if self.alive.get() {
-            uv::hold(false);
-        }
+                Ok(())
+            })?;
+        let queue = Arc::new(Queue {
+            done: Mutex::new(Vec::new()),
+            scheduled: AtomicBool::new(false),
+            outstanding: AtomicUsize::new(0),
+            wake,
+            js: JsSide { env: raw, callback },
+        });
+        Ok(CompletionHub { queue })
     }
 }
 

@@ -5,7 +5,8 @@ pub(crate) mod channel;
 mod client;
 mod hub;
 mod options;
-pub(crate) mod uv;
+pub(crate) mod runtime;
+mod test_switch;
 
 /// mimalloc's per-thread free lists are faster than glibc's malloc for the many small,
 /// short-lived allocations of a call (frames, headers, futures, replies): measured on the
