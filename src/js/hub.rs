@@ -322,7 +322,8 @@ impl CompletionHub {
         }
         let owner = CallbackRef(raw, callback);
         // SAFETY: `trampoline` is the function just created in this scope.
-        let trampoline = unsafe { Function::<(), Unknown<'static>>::from_napi_value(raw, trampoline) }?;
+        let trampoline =
+            unsafe { Function::<(), Unknown<'static>>::from_napi_value(raw, trampoline) }?;
         let wake: Wake = trampoline
             .build_threadsafe_function::<Arc<Queue>>()
             .weak::<true>()
