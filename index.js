@@ -132,9 +132,12 @@ function internalError(method, kind) {
 }
 
 // The addon throws validation failures synchronously (napi tags them `InvalidArg`); users
-// get the official plain Error, as a rejection.
-function validationError(e) {
-  return e && e.code === 'InvalidArg' ? new Error(e.message) : e
+// get the official plain Error, as a rejection. A panic in the addon's entry point arrives as
+// napi's `GenericFailure`: an internal error, with the panic as its cause.
+function validationError(e, method = 'the constructor') {
+  if (e && e.code === 'InvalidArg') return new Error(e.message)
+  if (e && e.code === 'GenericFailure') return Object.assign(internalError(method, 'panic'), { cause: e })
+  return e
 }
 
 // Whether the request carries per-call options (`timeout`, a request id); when it does not, the
@@ -365,7 +368,7 @@ class MilvusClient {
       if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra !== undefined)
       else this._native.call(METHOD[method], data, id, signal !== undefined, hasCallOptions(data))
     } catch (e) {
-      return Promise.reject(validationError(e))
+      return Promise.reject(validationError(e, method))
     }
     return track(id, method, data, signal, this._native, extra)
   }

@@ -1,8 +1,10 @@
 'use strict'
-// One measurement in its own process: `node bench/child.js <native|official> <scenario> <json>`.
-// Talks to the parent with `@@BENCH {json}` lines on stdout (the official SDK may log there
-// too): `{"event":"start"}` / `{"event":"end"}` around a measured window, so the parent can read
-// the simulator's CPU over exactly that window, then `{"result":{...}}`.
+// One measurement in its own process:
+// `<runtime> bench/child.cjs <native|grpc-js|official> <scenario> <json>`, the runtime being Node,
+// Bun or Deno (`deno run -A`; hence .cjs: Deno reads a .js file here as an ES module). Talks to
+// the parent with `@@BENCH {json}` lines on stdout (the official SDK may log there too):
+// `{"event":"start"}` / `{"event":"end"}` around a measured window, so the parent can read the
+// simulator's CPU over exactly that window, then `{"result":{...}}`.
 
 const path = require('node:path')
 const { performance } = require('node:perf_hooks')
@@ -13,13 +15,15 @@ const [kind, scenario, optsJson] = process.argv.slice(2)
 const opts = JSON.parse(optsJson)
 
 function send(obj) {
-  // Synchronous on Linux pipes, so the marker leaves before the window starts.
+  // Synchronous on Linux pipes under Node, so the marker leaves before the window starts (under
+  // Bun and Deno at the latest when the first call awaits).
   process.stdout.write(`@@BENCH ${JSON.stringify(obj)}\n`)
 }
 
 function loadClient() {
   if (kind === 'native') return require(REPO).MilvusClient
   if (kind === 'official') return require('@zilliz/milvus2-sdk-node').MilvusClient
+  if (kind === 'grpc-js') return require('./lib/grpc-js-client').MilvusClient
   throw new Error(`unknown client ${kind}`)
 }
 
@@ -192,7 +196,8 @@ async function construct(MilvusClient) {
   for (let i = 0; i < opts.count; i++) clients.push(new MilvusClient({ address: opts.address }))
   const constructMs = performance.now() - t0
   const rssConstructed = rssMb()
-  // Both clients start their Connect handshake in the constructor.
+  // native and official start their Connect handshake in the constructor; grpc-js connects its
+  // channel (no RPC).
   await Promise.all(clients.map((c) => c.connectPromise))
   const readyMs = performance.now() - t0
   const rssReady = rssMb()
