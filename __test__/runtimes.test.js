@@ -15,7 +15,7 @@ const { bunCommand, denoCommand, nodeCommand, NODE_VERSIONS, NODE_UNSUPPORTED } 
 const SCENARIO = path.join(__dirname, 'runtimes', 'scenario.cjs')
 const EXIT_WITHIN_MS = 20_000
 // Once its line is out nothing is left to do: a longer wait means something keeps it alive.
-const LINGER_MS = 2_000
+const LINGER_MS = 3_000
 const STUCK_JOB = '4480'
 
 // Each runtime snapshots and restores its own collection, so runs cannot see each other's

@@ -80,6 +80,8 @@ async function main() {
     target_collection_name: target,
   })
   out.restoreSnapshot = { ...restore, job_id: shape(restore.job_id, ID) }
+  // Everything below needs the job: say why there is none (e.g. a rerun against the same server).
+  if (restore.status.code !== 0) throw new Error(`restoreSnapshot failed: ${restore.status.reason}`)
 
   // Which state the job is in right now depends on timing: only its fields that do not are kept.
   const state = await client.getRestoreSnapshotState({ job_id: restore.job_id, timeout: 5000 })
