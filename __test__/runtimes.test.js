@@ -178,3 +178,20 @@ for (const { runtime, command, label = runtime, skip } of OTHERS) {
     assert.deepEqual(out, JSON.parse(ref.stdout))
   })
 }
+
+test('deno without --allow-ffi: the error names the permission, not npm', async () => {
+  const { cmd } = denoCommand()
+  const script = `require(${JSON.stringify(path.resolve(__dirname, '..'))})`
+  const { execFile } = require('node:child_process')
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deno-ffi-')), 'load.cjs')
+  fs.writeFileSync(file, script)
+  const { code, stderr } = await new Promise((resolve) => {
+    execFile(cmd, ['run', '--allow-read', '--allow-env', file], { timeout: 20000 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? error.code : 0, stderr })
+    )
+  })
+  assert.notEqual(code, 0)
+  assert.match(stderr, /milvus-native needs Deno's --allow-ffi permission to load its native addon/)
+})
