@@ -1,7 +1,8 @@
 'use strict'
-// `node bench/run.js --smoke` works end to end: every client, every measure, no failed call.
-// Debug builds by default (BENCH_PROFILE=release to smoke-test the release artifacts). No timed
-// assertion: the numbers of a smoke run mean nothing.
+// `node bench/run.js --smoke` works end to end: every client, every measure, no failed call
+// under Node; under Bun and Deno every client is tried and shown (a failure there is a finding,
+// shown in its table). Debug builds by default (BENCH_PROFILE=release to smoke-test the release
+// artifacts). No timed assertion: the numbers of a smoke run mean nothing.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
@@ -25,41 +26,57 @@ test('bench --smoke runs every client through every measure', { timeout: 240000 
       timeout: 230000,
     })
     assert.equal(r.status, 0, `bench exited ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`)
-    assert.match(r.stdout, /\| measure \| native \| official \| floor \|/)
+    assert.match(r.stdout, /\| measure \| native \| grpc-js \| official \| floor \|/)
 
     const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8'))
-    assert.deepEqual(report.errors, [])
-    const have = new Set(report.samples.map((s) => `${s.scenario}/${s.client}${s.concurrency ? `/${s.concurrency}` : ''}`))
-    const want = ['cold/node', 'cold/native', 'cold/official', 'cold/floor', 'latency/tcp']
-    if (ONE_CPU_RUNS) want.push('latency_one_core/tcp')
-    for (const c of ['native', 'official', 'floor']) {
-      want.push(`latency/${c}`)
-      if (ONE_CPU_RUNS) want.push(`latency_one_core/${c}`)
-      for (const n of [1, 16, 128, 1024]) want.push(`throughput/${c}/${n}`)
+    assert.deepEqual(report.errors.filter((e) => e.runtime === 'node'), [])
+    const key = (s) => `${s.runtime}/${s.scenario}/${s.client}${s.concurrency ? `/${s.concurrency}` : ''}`
+    const have = new Set(report.samples.map(key))
+    const JS = ['native', 'grpc-js', 'official']
+    const want = ['cold/bare', 'cold/floor', 'latency/tcp'].map((w) => `node/${w}`)
+    if (ONE_CPU_RUNS) want.push('node/latency_one_core/tcp')
+    for (const c of [...JS, 'floor']) {
+      want.push(`node/latency/${c}`)
+      if (ONE_CPU_RUNS) want.push(`node/latency_one_core/${c}`)
+      for (const n of [1, 16, 128, 1024]) want.push(`node/throughput/${c}/${n}`)
     }
-    for (const c of ['native', 'official']) want.push(`soak/${c}/128`, `construct/${c}`)
+    // Bun and Deno (their binaries are devDependencies): every measure of native and grpc-js, one
+    // throughput level, and the official client's sequential run, in a smoke run.
+    for (const rt of ['node', 'bun', 'deno']) {
+      assert.ok(report.runtimes[rt] && report.runtimes[rt].version, `${rt} did not run: ${JSON.stringify(report.runtimes[rt])}`)
+      if (rt !== 'node') want.push(`${rt}/cold/bare`)
+      for (const c of JS) {
+        want.push(`${rt}/latency/${c}`)
+        if (rt === 'node' || c !== 'official') want.push(`${rt}/cold/${c}`, `${rt}/throughput/${c}/128`, `${rt}/soak/${c}/128`, `${rt}/construct/${c}`)
+      }
+      // Whatever one client does there, the harness runs under it.
+      const ok = report.samples.filter((s) => s.runtime === rt && s.scenario === 'latency' && JS.includes(s.client) && !s.error)
+      assert.ok(ok.length > 0, `no JS client measured under ${rt}: ${JSON.stringify(report.errors)}`)
+    }
     for (const w of want) assert.ok(have.has(w), `missing ${w}; have ${[...have].join(', ')}`)
+    assert.match(r.stdout, /### Under Bun [\d.]+: information, no targets\n\n\| measure \| native \| grpc-js \| official \| native\/grpc-js \|/)
+    assert.match(r.stdout, /### Under Deno [\d.]+: information, no targets/)
 
-    // The native client's processes all ended by themselves.
-    for (const s of report.samples.filter((x) => x.client === 'native' && 'exited_by_itself' in x)) {
+    // The native client's processes all ended by themselves (under Node).
+    for (const s of report.samples.filter((x) => x.runtime === 'node' && x.client === 'native' && 'exited_by_itself' in x)) {
       assert.equal(s.exited_by_itself, true, `${s.scenario}: native child did not exit by itself`)
     }
     // The machine's TCP round trip (two processes, no gRPC) was measured and shown.
     const tcp = report.samples.find((x) => x.client === 'tcp')
     assert.ok(tcp.p50_us > 0 && tcp.p99_us >= tcp.p50_us && tcp.cpu_ms_per_10k > 0, JSON.stringify(tcp))
-    assert.match(r.stdout, /blocking TCP round trip, two processes, no gRPC: p50 \/ p99 \(µs\)(\s+\|){3}\s+\d/)
+    assert.match(r.stdout, /blocking TCP round trip, two processes, no gRPC: p50 \/ p99 \(µs\)(\s+\|){4}\s+\d/)
     // The one-CPU runs ran where they can, and are said to be left out where they cannot.
     const leftOut = /one-core sequential runs are left out/
     if (ONE_CPU_RUNS) assert.doesNotMatch(r.stdout + r.stderr, leftOut)
     else assert.match(r.stdout + r.stderr, leftOut)
     // The soak measures its calls after a warm-up of its own, sampled through both.
-    for (const s of report.samples.filter((x) => x.scenario === 'soak')) {
+    for (const s of report.samples.filter((x) => x.scenario === 'soak' && !x.error)) {
       assert.ok(s.warmup_calls > 0 && s.calls === s.warmup_calls * 2, `${s.client}: ${s.calls} calls, ${s.warmup_calls} warm-up`)
       assert.ok(s.samples.some((p) => p.calls >= s.warmup_calls && p.calls < s.calls), `${s.client}: no sample after the warm-up`)
     }
     // Every throughput window counted replies.
-    for (const s of report.samples.filter((x) => x.scenario === 'throughput')) {
-      assert.ok(s.calls > 0, `${s.client} at ${s.concurrency}: no replies in the window`)
+    for (const s of report.samples.filter((x) => x.scenario === 'throughput' && !x.error)) {
+      assert.ok(s.calls > 0, `${s.client} (${s.runtime}) at ${s.concurrency}: no replies in the window`)
     }
   } finally {
     fs.rmSync(out, { recursive: true, force: true })

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict'
-// `npm run bench`: milvus-native vs @zilliz/milvus2-sdk-node vs the raw tonic floor
-// (milvus-sim-load), each client in its own process, against one milvus-sim. See bench/README.md.
+// `npm run bench`: milvus-native vs plain @grpc/grpc-js vs @zilliz/milvus2-sdk-node vs the raw
+// tonic floor (milvus-sim-load), each client in its own process, against one milvus-sim; the JS
+// clients under Node (the targets), then Bun and Deno (information). See bench/README.md.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -12,7 +13,8 @@ const { resolveArtifacts } = require('./lib/artifacts')
 const { startSim } = require('./lib/sim')
 const { machine, machineBusyMs, threadCount } = require('./lib/procfs')
 const S = require('./lib/scenarios')
-const { summarize, targets, table, targetList, LEVELS } = require('./lib/report')
+const { summarizeAll, targets, tables, targetList, LEVELS, HEADLINE } = require('./lib/report')
+const { resolveRuntime, NAMES: RUNTIME_NAMES } = require('./lib/runtimes')
 const { median } = require('./lib/stats')
 const { writeResults } = require('./lib/results')
 
@@ -28,6 +30,7 @@ const { values: argv } = parseArgs({
     'sim-threads': { type: 'string' },
     only: { type: 'string' },
     clients: { type: 'string' },
+    runtimes: { type: 'string' },
     strict: { type: 'boolean', default: false },
     nice: { type: 'string' },
     report: { type: 'string' },
@@ -39,7 +42,8 @@ const { values: argv } = parseArgs({
 if (argv.help) {
   console.log(`node bench/run.js [--quick] [--smoke] [--runs N] [--write-results] [--out DIR]
   [--no-build] [--profile release|debug] [--sim-threads N] [--only cold,latency,throughput,soak,construct]
-  [--clients node,native,official,official-noclose,floor,tcp] [--strict] [--nice=N] [--wait-idle SECONDS]
+  [--clients bare,native,grpc-js,official,official-noclose,floor,tcp] [--runtimes node,bun,deno]
+  [--strict] [--nice=N] [--wait-idle SECONDS]
   [--report bench/out/X.json]  (render a saved run again, with --write-results to regenerate RESULTS.md)
 env: BENCH_QUICK=1 (= --quick), BENCH_PROFILE=debug (= --profile debug)`)
   process.exit(0)
@@ -52,6 +56,8 @@ const tiny = argv.smoke
 const cfg = {
   runs: Number(argv.runs || (quick ? 1 : 3)),
   coldRepeats: quick ? 1 : 3,
+  // Each cold start after an unmeasured one (see the cold loop); not in a smoke run, to keep it short.
+  coldWarmup: !tiny,
   // The floor's sequential run is longer: its CPU per call is that run minus a one-call run, and
   // 2,000 calls of ~15 µs CPU are too few to stand out from its start-up's noise.
   latency: tiny
@@ -67,9 +73,18 @@ const cfg = {
       ? { warmup: 5000, calls: 5000, concurrency: 128, sampleEvery: 1000 }
       : { warmup: 100000, calls: 100000, concurrency: 128, sampleEvery: 10000 },
   construct: { count: tiny ? 3 : quick ? 10 : 100 },
+  // Under Bun and Deno: which throughput levels, whether the one-CPU sequential runs too, and
+  // (null: all) the measures of the official client, whose processes take the longest to start.
+  // The smoke run keeps one level, no one-CPU pass and one official measure there, to stay short
+  // in `npm test`.
+  elsewhere: tiny ? { levels: [HEADLINE], oneCore: false, official: ['latency'] } : { levels: LEVELS, oneCore: true, official: null },
 }
 const ONLY = new Set((argv.only || 'cold,latency,throughput,soak,construct').split(','))
-const CLIENTS = new Set((argv.clients || 'node,native,official,official-noclose,floor,tcp').split(','))
+// `node` is the old name of `bare` (the runtime alone), from before Bun and Deno ran too.
+const CLIENTS = new Set((argv.clients || 'bare,native,grpc-js,official,official-noclose,floor,tcp').split(',').map((c) => (c === 'node' ? 'bare' : c)))
+// Node first: its rows carry the targets; Bun's and Deno's are information.
+const RUNTIMES = (argv.runtimes || RUNTIME_NAMES.join(',')).split(',')
+const JS = ['native', 'grpc-js', 'official']
 const log = (s) => process.stderr.write(`[bench] ${s}\n`)
 
 function fmtSample(s) {
@@ -90,7 +105,8 @@ async function measure(samples, run, scenario, jobs, extra = {}, rotate = run) {
     s.client = s.client || client
     samples.push(s)
     const level = extra.concurrency ? ` c=${extra.concurrency}` : ''
-    log(`run ${run + 1} ${scenario}${level} ${s.client}: ${fmtSample(s)}`)
+    const rt = extra.runtime && extra.runtime !== 'node' ? ` (${extra.runtime})` : ''
+    log(`run ${run + 1} ${scenario}${level} ${s.client}${rt}: ${fmtSample(s)}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
@@ -132,10 +148,26 @@ async function main() {
   const sim = await startSim(art.sim, workDir, { threads: argv['sim-threads'] && Number(argv['sim-threads']) })
   const simThreads = threadCount(sim.pid)
   log(`milvus-sim (${profile}, ${simThreads} OS threads) pid ${sim.pid} on ${sim.address}; ${cfg.runs} run(s)${quick ? ', quick' : ''}`)
-  const ctx = { art, sim, cfg }
+  // Each runtime's context; one that cannot start here is reported, and its runs left out.
+  const runtimes = {}
+  const contexts = []
+  for (const name of RUNTIMES) {
+    const rt = resolveRuntime(name)
+    runtimes[name] = rt.error ? { error: rt.error } : { bin: rt.bin, version: rt.version }
+    if (rt.error) log(`${name}: left out: ${rt.error}`)
+    else contexts.push({ art, sim, cfg, runtime: rt })
+  }
+  log(`runtimes: ${contexts.map((c) => `${c.runtime.name} ${c.runtime.version}`).join(', ')}`)
   const samples = []
   const notes = []
   const waits = []
+  // The JS clients under one runtime, plus (under Node only) the runtime-free rows.
+  const jsJobs = (ctx, fn, nodeOnly = [], scenario) => {
+    const node = ctx.runtime.name === 'node'
+    const { official } = cfg.elsewhere
+    const clients = node || !official || official.includes(scenario) ? JS : JS.filter((c) => c !== 'official')
+    return [...clients.map((c) => [c, () => fn(ctx, c)]), ...(node ? nodeOnly : [])]
+  }
   try {
     for (let run = 0; run < cfg.runs; run++) {
       if (argv['wait-idle']) {
@@ -143,61 +175,51 @@ async function main() {
         log(waited === null ? `run ${run + 1}: the machine did not go idle; measuring anyway` : `run ${run + 1}: idle after ${waited} s`)
         waits.push(waited === null ? 'none came' : `${Math.round(waited)} s`)
       }
-      if (ONLY.has('cold')) {
+      for (const ctx of ONLY.has('cold') ? contexts : []) {
         for (let i = 0; i < cfg.coldRepeats; i++) {
-          await measure(samples, run, 'cold', [
-            ['node', () => S.coldNode()],
-            ['native', () => S.coldJs(ctx, 'native')],
-            ['official', () => S.coldJs(ctx, 'official')],
-            ['official-noclose', () => S.coldJs(ctx, 'official-noclose')],
-            ['floor', () => S.coldFloor(ctx)],
-          ], {}, run * cfg.coldRepeats + i)
+          // Each start right after the same start, unmeasured: this machine pages out file pages
+          // left idle for seconds (DAMON pageout), and Bun and Deno cache code on disk on a first
+          // run; a cold start here is a new process with its files in the page cache, as
+          // `node -e 0` always has them. (official-noclose only asks whether the process exits.)
+          const warm = cfg.coldWarmup !== false
+          const warmed = ([client, fn]) => [client, !warm || client === 'official-noclose' ? fn : async () => (await fn(), fn())]
+          const jobs = [
+            ['bare', () => S.coldBare(ctx)],
+            ...jsJobs(ctx, S.coldJs, [
+              ['official-noclose', () => S.coldJs(ctx, 'official-noclose')],
+              ['floor', () => S.coldFloor(ctx)],
+            ], 'cold'),
+          ].map(warmed)
+          await measure(samples, run, 'cold', jobs, { runtime: ctx.runtime.name }, run * cfg.coldRepeats + i)
         }
       }
-      if (ONLY.has('latency')) {
-        await measure(samples, run, 'latency', [
-          ['native', () => S.latencyJs(ctx, 'native')],
-          ['official', () => S.latencyJs(ctx, 'official')],
+      if (ONLY.has('latency') && contexts.length) {
+        const latencyJobs = (ctx) => jsJobs(ctx, S.latencyJs, [
           ['floor', () => S.latencyFloor(ctx)],
           ['tcp', () => S.latencyTcp(ctx)],
-        ])
+        ], 'latency')
+        for (const ctx of contexts) await measure(samples, run, 'latency', latencyJobs(ctx), { runtime: ctx.runtime.name })
         // The same with every process on one CPU: no wake-up crosses CPUs (RESULTS.md, Findings).
-        const pinned = await S.onOneCore(ctx, (one) =>
-          measure(samples, run, 'latency_one_core', [
-            ['native', () => S.latencyJs(one, 'native')],
-            ['official', () => S.latencyJs(one, 'official')],
-            ['floor', () => S.latencyFloor(one)],
-            ['tcp', () => S.latencyTcp(one)],
-          ])
-        )
+        const pinned = await S.onOneCore(contexts[0], async ({ oneCore }) => {
+          for (const ctx of contexts) {
+            if (ctx.runtime.name !== 'node' && !cfg.elsewhere.oneCore) continue
+            await measure(samples, run, 'latency_one_core', latencyJobs({ ...ctx, oneCore }), { runtime: ctx.runtime.name })
+          }
+        })
         if (!pinned) log('no taskset or one CPU: the one-core sequential runs are left out')
       }
       if (ONLY.has('throughput')) {
-        for (const c of LEVELS) {
-          await measure(
-            samples,
-            run,
-            'throughput',
-            [
-              ['native', () => S.throughputJs(ctx, 'native', c)],
-              ['official', () => S.throughputJs(ctx, 'official', c)],
-              ['floor', () => S.throughputFloor(ctx, c)],
-            ],
-            { concurrency: c }
-          )
+        for (const ctx of contexts) {
+          for (const c of ctx.runtime.name === 'node' ? LEVELS : cfg.elsewhere.levels) {
+            const jobs = jsJobs(ctx, (x, client) => S.throughputJs(x, client, c), [['floor', () => S.throughputFloor(ctx, c)]], 'throughput')
+            await measure(samples, run, 'throughput', jobs, { runtime: ctx.runtime.name, concurrency: c })
+          }
         }
       }
-      if (ONLY.has('soak')) {
-        await measure(samples, run, 'soak', [
-          ['native', () => S.soakJs(ctx, 'native')],
-          ['official', () => S.soakJs(ctx, 'official')],
-        ])
-      }
-      if (ONLY.has('construct')) {
-        await measure(samples, run, 'construct', [
-          ['native', () => S.constructJs(ctx, 'native')],
-          ['official', () => S.constructJs(ctx, 'official')],
-        ])
+      for (const scenario of ['soak', 'construct']) {
+        if (!ONLY.has(scenario)) continue
+        const fn = scenario === 'soak' ? S.soakJs : S.constructJs
+        for (const ctx of contexts) await measure(samples, run, scenario, jsJobs(ctx, fn, [], scenario), { runtime: ctx.runtime.name })
       }
     }
   } finally {
@@ -207,7 +229,7 @@ async function main() {
   }
 
   if (waits.length) notes.push(`Each run waited for 3 s of a nearly idle machine (--wait-idle): ${waits.join(', ')}.`)
-  const noclose = samples.filter((s) => s.client === 'official-noclose')
+  const noclose = samples.filter((s) => s.client === 'official-noclose' && s.runtime === 'node')
   if (noclose.length) {
     const exits = noclose.filter((s) => s.exited_by_itself).length
     notes.push(
@@ -235,8 +257,9 @@ async function main() {
     },
     machine: { ...host, loadavg_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100) },
     artifacts: { addon: art.addon, sim: art.sim, load: art.load, built: art.built },
+    runtimes,
     notes,
-    errors: errors.map((e) => ({ scenario: e.scenario, client: e.client, error: e.error })),
+    errors: errors.map((e) => ({ runtime: e.runtime, scenario: e.scenario, client: e.client, concurrency: e.concurrency, error: e.error })),
     samples,
   }
   const stamp = started.toISOString().replace(/[:.]/g, '-')
@@ -244,32 +267,38 @@ async function main() {
   output(report, jsonPath)
 }
 
-/** Medians, targets, the table; the JSON (unless re-rendering one) and RESULTS.md. */
+/** Medians, targets, the tables; the JSON (unless re-rendering one) and RESULTS.md. */
 function output(report, jsonPath) {
   const { mode } = report
-  const v = summarize(report.samples)
-  const tg = targets(v, mode.cfg.construct.count)
-  report.summary = v
+  const byRuntime = summarizeAll(report.samples)
+  const tg = targets(byRuntime.node, mode.cfg.construct.count)
+  report.summary = byRuntime
   report.targets = tg
   if (jsonPath) {
     fs.writeFileSync(jsonPath, JSON.stringify(report, null, 2))
     fs.writeFileSync(path.join(argv.out, 'latest.json'), JSON.stringify(report, null, 2))
   }
-  const md = table(v, tg, { smoke: mode.smoke })
+  const md = tables(byRuntime, tg, { smoke: mode.smoke, runtimes: report.runtimes, machine: report.machine })
   const title = `${mode.profile}${mode.quick ? ', quick' : ''}; medians of ${mode.runs} run(s)`
-  console.log(`\n## milvus-native vs official SDK vs tonic floor (${title})\n`)
+  const list = targetList(tg, { smoke: mode.smoke })
+  console.log(`\n## milvus-native vs grpc-js vs official SDK vs tonic floor (${title})\n`)
   console.log(md)
-  console.log(`\n### Targets${mode.smoke ? ' (smoke: not asserted)' : ''}\n`)
-  console.log(targetList(tg, { smoke: mode.smoke }))
+  console.log(`\n### Targets (issue 15)${mode.smoke ? ' (smoke: not asserted)' : ''}\n`)
+  console.log(list)
   for (const n of report.notes) console.log(`\n${n}`)
   if (jsonPath) console.log(`\nJSON: ${path.relative(process.cwd(), jsonPath)}`)
   if (argv['write-results']) {
     const file = writeResults(path.join(__dirname, 'RESULTS.md'), report, md, targetList(tg))
     console.log(`Results: ${path.relative(process.cwd(), file)}`)
   }
-  if (report.errors.length) {
-    console.error(`\n${report.errors.length} measurement(s) failed:`)
-    for (const e of report.errors) console.error(`- ${e.scenario} ${e.client}: ${e.error}`)
+  // Under Bun and Deno a client that cannot run is a finding, shown in their tables; under Node
+  // (runs from before the runtimes were recorded included) it fails the bench.
+  const failing = report.errors.filter((e) => (e.runtime || 'node') === 'node')
+  const elsewhere = report.errors.length - failing.length
+  if (elsewhere) console.error(`\n${elsewhere} measurement(s) under Bun/Deno failed (shown in their tables; not a failure of the bench)`)
+  if (failing.length) {
+    console.error(`\n${failing.length} measurement(s) failed:`)
+    for (const e of failing) console.error(`- ${e.scenario} ${e.client}: ${e.error}`)
     process.exitCode = 1
   } else if (argv.strict && !mode.smoke && tg.some((t) => t.ok === false)) {
     process.exitCode = 2

@@ -45,6 +45,8 @@ class MilvusClient {
     this.connectPromise = new Promise((resolve, reject) => {
       this.client.waitForReady(Date.now() + DEADLINE_MS, (err) => (err ? reject(err) : resolve()))
     })
+    // Unread by most scripts: a failure to connect shows in the calls, not as an unhandled rejection.
+    this.connectPromise.catch(() => {})
   }
 
   /** @param {{ job_id: string }} request */

@@ -1,5 +1,6 @@
 'use strict'
-// Medians over runs, the targets of issue 5, and the markdown table.
+// Medians over runs (per runtime), the targets of issue 15 (with issue 5's thresholds as
+// information), and the markdown tables.
 
 const { median } = require('./stats')
 
@@ -38,19 +39,45 @@ function soakGrowth(s, outsideHeap = false, phase = 'after') {
 
 const FLAT_MB = 5
 
+// The JS clients, then the floor (a Rust process: measured once, with the Node runs).
+const CLIENTS = ['native', 'grpc-js', 'official', 'floor']
+const JS_CLIENTS = ['native', 'grpc-js', 'official']
+const RUNTIME_ORDER = ['node', 'bun', 'deno']
+
+/** Samples of runs from before the runtimes were recorded: all Node, `node -e 0` named 'node'. */
+function normalize(s) {
+  const runtime = s.runtime || 'node'
+  const client = s.scenario === 'cold' && s.client === 'node' ? 'bare' : s.client
+  return runtime === s.runtime && client === s.client ? s : { ...s, runtime, client }
+}
+
+/** `{ node: summary, bun: summary, deno: summary }` for the runtimes that have samples. */
+function summarizeAll(samples) {
+  const all = samples.map(normalize)
+  const names = [...new Set(all.map((s) => s.runtime))]
+  names.sort((a, b) => (RUNTIME_ORDER.indexOf(a) + 1 || 99) - (RUNTIME_ORDER.indexOf(b) + 1 || 99))
+  return Object.fromEntries(names.map((n) => [n, summarize(all.filter((s) => s.runtime === n))]))
+}
+
+/** One runtime's medians. */
 function summarize(samples) {
   const m = picker(samples)
-  const node = m('cold', 'node', 'wall_ms')
+  const bare = m('cold', 'bare', 'wall_ms')
   const added = (c) => {
     const w = m('cold', c, 'wall_ms')
-    return w === null || node === null ? null : w - node
+    return w === null || bare === null || c === 'floor' ? null : w - bare
   }
   const v = {
-    node_ms: node,
-    cold: { native: m('cold', 'native', 'wall_ms'), official: m('cold', 'official', 'wall_ms'), floor: m('cold', 'floor', 'wall_ms') },
-    cold_added: { native: added('native'), official: added('official'), floor: null },
+    bare_ms: bare,
+    cold: {}, cold_added: {},
     p50: {}, p99: {}, seq_cpu: {}, tput: {}, sim_cpu: {}, client_cpu: {}, others_cpu: {}, cpu128: {}, peak_rss: {}, window_rss: {},
     soak_rss: {}, soak_growth: {}, soak_growth_native_mem: {}, soak_growth_warmup: {}, construct_ms: {}, construct_rss: {}, ready_ms: {}, close_ms: {},
+    // client → scenario → the first error of a run that failed (the table says 'failed').
+    failed: {},
+  }
+  for (const s of samples.filter((x) => x.error)) {
+    const f = (v.failed[s.client] ||= {})
+    f[s.scenario] ||= s.error
   }
   // Blocking TCP round trips between two processes, no gRPC: under any client on this machine.
   v.tcp = { p50: m('latency', 'tcp', 'p50_us'), p99: m('latency', 'tcp', 'p99_us'), cpu_us: m('latency', 'tcp', (s) => s.cpu_ms_per_10k / 10) }
@@ -58,7 +85,9 @@ function summarize(samples) {
   v.one_p50 = {}
   v.one_cpu = {}
   v.one_tcp = { p50: m('latency_one_core', 'tcp', 'p50_us'), cpu: m('latency_one_core', 'tcp', 'cpu_ms_per_10k') }
-  for (const c of ['native', 'official', 'floor']) {
+  for (const c of CLIENTS) {
+    v.cold[c] = m('cold', c, 'wall_ms')
+    v.cold_added[c] = added(c)
     v.p50[c] = m('latency', c, 'p50_us')
     v.p99[c] = m('latency', c, 'p99_us')
     v.seq_cpu[c] = m('latency', c, 'cpu_ms_per_10k')
@@ -90,25 +119,46 @@ function summarize(samples) {
 
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b !== 0 ? a / b : null)
 
-/** Each target: `ok` is true/false, or null when a number is missing. */
+/**
+ * Issue 15's targets (`info` unset: PASS/MISS, --strict) and, as information (`info: true`: the
+ * ratio and whether it is met, no verdict), issue 5's thresholds that they replaced. `ok` is
+ * true/false, or null when a number is missing. `v` is the Node summary.
+ */
 function targets(v, constructCount) {
+  if (!v) v = summarize([])
   const le = (a, b) => (a === null || b === null ? null : a <= b)
   const ge = (a, b) => (a === null || b === null ? null : a >= b)
   const r = (a, b) => ratio(a, b)
+  const G = 'grpc-js'
+  const T = HEADLINE
+  // `what` ends with the client compared with, which the table's target column names too.
+  const vs = (what) => what.slice(what.lastIndexOf(' ') + 1)
+  const below = (key, what, a, b, max, extra = {}) => ({ key, what, value: r(a, b), ok: le(r(a, b), max), want: `≤ ${max}× ${vs(what)}`, ...extra })
+  const above = (key, what, a, b, min, extra = {}) => ({ key, what, value: r(a, b), ok: ge(r(a, b), min), want: `≥ ${min}× ${vs(what)}`, ...extra })
+  const info = { info: true }
   return [
-    { key: 'cold', what: 'cold start: added ms ≤ 1/30 of official', value: r(v.cold_added.native, v.cold_added.official), ok: le(v.cold_added.native, v.cold_added.official === null ? null : v.cold_added.official / 30), want: '≤ 0.033×' },
-    { key: 'p50_official', what: 'sequential p50 ≤ 0.15× official', value: r(v.p50.native, v.p50.official), ok: le(r(v.p50.native, v.p50.official), 0.15), want: '≤ 0.15×',
-      note: v.p50.official === null || v.tcp.p50 === null ? null : `0.15× official is ${fmt(v.p50.official * 0.15, 0)} µs; a blocking TCP round trip between two processes takes ${fmt(v.tcp.p50, 0)} µs here` },
-    { key: 'p50_floor', what: 'sequential p50 ≤ 1.5× floor', value: r(v.p50.native, v.p50.floor), ok: le(r(v.p50.native, v.p50.floor), 1.5), want: '≤ 1.5×' },
-    { key: 'tput_official', what: `throughput at ${HEADLINE} in flight ≥ 10× official`, value: r(v.tput[HEADLINE].native, v.tput[HEADLINE].official), ok: ge(r(v.tput[HEADLINE].native, v.tput[HEADLINE].official), 10), want: '≥ 10×' },
-    { key: 'tput_floor', what: `throughput at ${HEADLINE} in flight ≥ 0.7× floor`, value: r(v.tput[HEADLINE].native, v.tput[HEADLINE].floor), ok: ge(r(v.tput[HEADLINE].native, v.tput[HEADLINE].floor), 0.7), want: '≥ 0.7×' },
-    { key: 'cpu_seq', what: 'client CPU per call, sequential ≤ 0.1× official', value: r(v.seq_cpu.native, v.seq_cpu.official), ok: le(r(v.seq_cpu.native, v.seq_cpu.official), 0.1), want: '≤ 0.1×',
-      note: v.seq_cpu.official === null || v.tcp.cpu_us === null ? null : `0.1× official is ${fmt(v.seq_cpu.official / 100, 1)} µs per call; the client's side of a blocking TCP round trip takes ${fmt(v.tcp.cpu_us, 1)} µs of CPU here` },
-    { key: 'cpu_128', what: `client CPU per call, soak (${HEADLINE} in flight) ≤ 0.1× official`, value: r(v.cpu128.native, v.cpu128.official), ok: le(r(v.cpu128.native, v.cpu128.official), 0.1), want: '≤ 0.1×' },
-    { key: 'rss', what: 'peak RSS (soak) ≤ 0.35× official', value: r(v.peak_rss.native, v.peak_rss.official), ok: le(r(v.peak_rss.native, v.peak_rss.official), 0.35), want: '≤ 0.35×' },
-    { key: 'rss_flat', what: `RSS flat after warm-up (growth ≤ ${FLAT_MB} MB)`, value: v.soak_growth.native, ok: le(v.soak_growth.native, FLAT_MB), want: `≤ ${FLAT_MB} MB`, unit: 'MB' },
-    { key: 'construct_ms', what: `${constructCount} clients constructed in ≤ 100 ms`, value: v.construct_ms.native, ok: constructCount === 100 ? le(v.construct_ms.native, 100) : null, want: '≤ 100 ms', unit: 'ms' },
-    { key: 'construct_rss', what: `${constructCount} clients: RSS growth ≤ 50 MB`, value: v.construct_rss.native, ok: constructCount === 100 ? le(v.construct_rss.native, 50) : null, want: '≤ 50 MB', unit: 'MB' },
+    above('tput_grpcjs', `throughput at ${T} in flight ≥ 5× grpc-js`, v.tput[T].native, v.tput[T][G], 5),
+    above('tput_official', `throughput at ${T} in flight ≥ 10× official`, v.tput[T].native, v.tput[T].official, 10),
+    below('p50_grpcjs', 'sequential p50 ≤ 0.5× grpc-js', v.p50.native, v.p50[G], 0.5),
+    below('p99_grpcjs', 'sequential p99 ≤ 0.2× grpc-js', v.p99.native, v.p99[G], 0.2),
+    below('cpu_seq_grpcjs', 'client CPU per call, sequential ≤ 0.2× grpc-js', v.seq_cpu.native, v.seq_cpu[G], 0.2, {
+      note: v.seq_cpu[G] === null || v.tcp.cpu_us === null ? null : `0.2× grpc-js is ${fmt(v.seq_cpu[G] / 50, 1)} µs per call; the client's side of a blocking TCP round trip takes ${fmt(v.tcp.cpu_us, 1)} µs of CPU here`,
+    }),
+    below('cpu_128_grpcjs', `client CPU per call, soak (${T} in flight) ≤ 0.2× grpc-js`, v.cpu128.native, v.cpu128[G], 0.2),
+    { key: 'cold', what: 'cold start: added ms ≤ 1/30 of official', value: r(v.cold_added.native, v.cold_added.official), ok: le(v.cold_added.native, v.cold_added.official === null ? null : v.cold_added.official / 30), want: '≤ 1/30 official' },
+    below('rss', 'peak RSS (soak) ≤ 0.35× official', v.peak_rss.native, v.peak_rss.official, 0.35),
+    // Issue 5's, kept as information.
+    below('p50_official', 'sequential p50 ≤ 0.15× official', v.p50.native, v.p50.official, 0.15, {
+      ...info,
+      note: v.p50.official === null || v.tcp.p50 === null ? null : `0.15× official is ${fmt(v.p50.official * 0.15, 0)} µs; a blocking TCP round trip between two processes takes ${fmt(v.tcp.p50, 0)} µs here`,
+    }),
+    below('p50_floor', 'sequential p50 ≤ 1.5× floor', v.p50.native, v.p50.floor, 1.5, info),
+    above('tput_floor', `throughput at ${T} in flight ≥ 0.7× floor`, v.tput[T].native, v.tput[T].floor, 0.7, info),
+    below('cpu_seq', 'client CPU per call, sequential ≤ 0.1× official', v.seq_cpu.native, v.seq_cpu.official, 0.1, info),
+    below('cpu_128', `client CPU per call, soak (${T} in flight) ≤ 0.1× official`, v.cpu128.native, v.cpu128.official, 0.1, info),
+    { key: 'rss_flat', what: `RSS flat after warm-up (growth ≤ ${FLAT_MB} MB)`, value: v.soak_growth.native, ok: le(v.soak_growth.native, FLAT_MB), want: `≤ ${FLAT_MB} MB`, unit: 'MB', ...info },
+    { key: 'construct_ms', what: `${constructCount} clients constructed in ≤ 100 ms`, value: v.construct_ms.native, ok: constructCount === 100 ? le(v.construct_ms.native, 100) : null, want: '≤ 100 ms', unit: 'ms', ...info },
+    { key: 'construct_rss', what: `${constructCount} clients: RSS growth ≤ 50 MB`, value: v.construct_rss.native, ok: constructCount === 100 ? le(v.construct_rss.native, 50) : null, want: '≤ 50 MB', unit: 'MB', ...info },
   ]
 }
 
@@ -125,67 +175,120 @@ function fmtRatio(x) {
 
 function verdict(t, smoke) {
   if (t.ok === null) return 'n/a'
+  if (t.info) return t.ok ? '(info: met)' : '(info: not met)'
   const word = t.ok ? 'PASS' : 'MISS'
   return smoke ? `(${word})` : `**${word}**`
 }
 
-/** The main markdown table: one row per measure. */
-function table(v, tg, { smoke } = {}) {
-  const byKey = Object.fromEntries(tg.map((t) => [t.key, t]))
+/**
+ * One runtime's markdown table: one row per measure. Under Node, with the floor, the TCP round
+ * trip and the targets; under Bun and Deno, the JS clients only, no targets.
+ */
+function table(v, tg, { smoke, withFloor = true, bare = 'node -e 0' } = {}) {
+  const byKey = Object.fromEntries((tg || []).map((t) => [t.key, t]))
   const mark = (...keys) =>
     keys
       .map((k) => byKey[k])
       .filter(Boolean)
       .map((t) => `${t.want} ${verdict(t, smoke)}`)
       .join('<br>')
+  const clients = withFloor ? CLIENTS : JS_CLIENTS
+  const versus = withFloor ? ['grpc-js', 'official', 'floor'] : ['grpc-js', 'official']
   const rows = []
-  const row = (label, o, digits, keys = [], { ratios = true } = {}) =>
+  // A missing value of a client whose runs of that scenario failed says so.
+  const cell = (o, c, digits, scenario) => (o[c] == null && v.failed[c] && v.failed[c][scenario] ? 'failed' : fmt(o[c], digits))
+  const row = (label, scenario, o, digits, keys = [], { ratios = true } = {}) =>
     rows.push([
       label,
-      fmt(o.native, digits),
-      fmt(o.official, digits),
-      fmt(o.floor, digits),
-      ratios ? fmtRatio(ratio(o.native, o.official)) : '',
-      ratios ? fmtRatio(ratio(o.native, o.floor)) : '',
-      mark(...keys),
+      ...clients.map((c) => cell(o, c, digits, scenario)),
+      ...versus.map((c) => (ratios ? fmtRatio(ratio(o.native, o[c])) : '')),
+      ...(tg ? [mark(...keys)] : []),
     ])
-  rows.push(['`node -e 0` (ms)', fmt(v.node_ms, 1), '', '', '', '', ''])
-  row('cold start: spawn → exit (ms)', v.cold, 1, [], { ratios: false })
-  row('cold start: added over node (ms)', v.cold_added, 1, ['cold'])
-  row('sequential p50 (µs)', v.p50, 0, ['p50_official', 'p50_floor'])
-  row('sequential p99 (µs)', v.p99, 0)
-  rows.push(['  under it: blocking TCP round trip, two processes, no gRPC: p50 / p99 (µs)', '', '', `${fmt(v.tcp.p50, 0)} / ${fmt(v.tcp.p99, 0)}`, '', '', ''])
-  for (const l of LEVELS) row(`throughput, ${l} in flight (calls/s)`, v.tput[l], 0, l === HEADLINE ? ['tput_official', 'tput_floor'] : [])
-  for (const l of LEVELS) row(`  client CPU % (one core = 100), ${l} in flight`, v.client_cpu[l], 0, [], { ratios: false })
-  for (const l of LEVELS) row(`  server CPU % during it, ${l} in flight`, v.sim_cpu[l], 0, [], { ratios: false })
-  for (const l of LEVELS) row(`  other processes' CPU % during it, ${l} in flight`, v.others_cpu[l], 0, [], { ratios: false })
-  row('client CPU ms / 10k calls, sequential', v.seq_cpu, 1, ['cpu_seq'])
-  rows.push(['  under it: the client side of that TCP round trip (ms / 10k)', '', '', fmt(v.tcp.cpu_us === null ? null : v.tcp.cpu_us * 10, 1), '', '', ''])
-  row('sequential p50, client and server on one CPU (µs)', v.one_p50, 0)
-  row('client CPU ms / 10k calls, sequential, on one CPU', v.one_cpu, 1)
-  rows.push(['  under them: that TCP round trip on one CPU: p50 (µs); client CPU (ms / 10k)', '', '', `${fmt(v.one_tcp.p50, 0)}; ${fmt(v.one_tcp.cpu, 1)}`, '', '', ''])
-  row(`client CPU ms / 10k calls, soak (${HEADLINE} in flight)`, v.cpu128, 1, ['cpu_128'])
-  row('peak RSS, soak (MB)', v.peak_rss, 1, ['rss'])
-  row(`peak RSS, ${HEADLINE}-in-flight window run (MB)`, v.window_rss, 1)
-  row('RSS after the soak (MB)', v.soak_rss, 1)
-  row('RSS growth during the warm-up, from 10% of it to its end (MB)', v.soak_growth_warmup, 1, [], { ratios: false })
-  row('RSS growth after warm-up (MB)', v.soak_growth, 1, ['rss_flat'], { ratios: false })
-  row('  of which outside the V8 heap (RSS − heapTotal, MB)', v.soak_growth_native_mem, 1, [], { ratios: false })
-  row('N clients: construct (ms)', v.construct_ms, 1, ['construct_ms'])
-  row('N clients: RSS growth (MB)', v.construct_rss, 1, ['construct_rss'])
-  row('N clients: all handshakes done (ms)', v.ready_ms, 1)
-  row('N clients: close all (ms)', v.close_ms, 1)
-  const head = ['measure', 'native', 'official', 'floor', 'native/official', 'native/floor', 'target']
+  // A row with text in the floor's column only (the TCP round trip under the Node clients).
+  const floorRow = (label, text) => {
+    if (withFloor) rows.push([label, ...clients.map((c) => (c === 'floor' ? text : '')), ...versus.map(() => ''), ...(tg ? [''] : [])])
+  }
+  rows.push([`\`${bare}\` (ms)`, fmt(v.bare_ms, 1), ...clients.slice(1).map(() => ''), ...versus.map(() => ''), ...(tg ? [''] : [])])
+  row('cold start: spawn → exit (ms)', 'cold', v.cold, 1, [], { ratios: false })
+  row(`cold start: added over \`${bare}\` (ms)`, 'cold', v.cold_added, 1, ['cold'])
+  row('sequential p50 (µs)', 'latency', v.p50, 0, ['p50_grpcjs', 'p50_official', 'p50_floor'])
+  row('sequential p99 (µs)', 'latency', v.p99, 0, ['p99_grpcjs'])
+  floorRow('  under it: blocking TCP round trip, two processes, no gRPC: p50 / p99 (µs)', `${fmt(v.tcp.p50, 0)} / ${fmt(v.tcp.p99, 0)}`)
+  for (const l of LEVELS) row(`throughput, ${l} in flight (calls/s)`, 'throughput', v.tput[l], 0, l === HEADLINE ? ['tput_grpcjs', 'tput_official', 'tput_floor'] : [])
+  for (const l of LEVELS) row(`  client CPU % (one core = 100), ${l} in flight`, 'throughput', v.client_cpu[l], 0, [], { ratios: false })
+  for (const l of LEVELS) row(`  server CPU % during it, ${l} in flight`, 'throughput', v.sim_cpu[l], 0, [], { ratios: false })
+  for (const l of LEVELS) row(`  other processes' CPU % during it, ${l} in flight`, 'throughput', v.others_cpu[l], 0, [], { ratios: false })
+  row('client CPU ms / 10k calls, sequential', 'latency', v.seq_cpu, 1, ['cpu_seq_grpcjs', 'cpu_seq'])
+  floorRow('  under it: the client side of that TCP round trip (ms / 10k)', fmt(v.tcp.cpu_us === null ? null : v.tcp.cpu_us * 10, 1))
+  row('sequential p50, client and server on one CPU (µs)', 'latency_one_core', v.one_p50, 0)
+  row('client CPU ms / 10k calls, sequential, on one CPU', 'latency_one_core', v.one_cpu, 1)
+  floorRow('  under them: that TCP round trip on one CPU: p50 (µs); client CPU (ms / 10k)', `${fmt(v.one_tcp.p50, 0)}; ${fmt(v.one_tcp.cpu, 1)}`)
+  row(`client CPU ms / 10k calls, soak (${HEADLINE} in flight)`, 'soak', v.cpu128, 1, ['cpu_128_grpcjs', 'cpu_128'])
+  row('peak RSS, soak (MB)', 'soak', v.peak_rss, 1, ['rss'])
+  row(`peak RSS, ${HEADLINE}-in-flight window run (MB)`, 'throughput', v.window_rss, 1)
+  row('RSS after the soak (MB)', 'soak', v.soak_rss, 1)
+  row('RSS growth during the warm-up, from 10% of it to its end (MB)', 'soak', v.soak_growth_warmup, 1, [], { ratios: false })
+  row('RSS growth after warm-up (MB)', 'soak', v.soak_growth, 1, ['rss_flat'], { ratios: false })
+  row('  of which outside the V8 heap (RSS − heapTotal, MB)', 'soak', v.soak_growth_native_mem, 1, [], { ratios: false })
+  row('N clients: construct (ms)', 'construct', v.construct_ms, 1, ['construct_ms'])
+  row('N clients: RSS growth (MB)', 'construct', v.construct_rss, 1, ['construct_rss'])
+  row('N clients: all handshakes done (ms)', 'construct', v.ready_ms, 1)
+  row('N clients: close all (ms)', 'construct', v.close_ms, 1)
+  const head = ['measure', ...clients, ...versus.map((c) => `native/${c}`), ...(tg ? ['target'] : [])]
   return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n')
 }
 
-function targetList(tg, { smoke } = {}) {
-  return tg
-    .map((t) => {
-      const val = t.unit ? `${fmt(t.value, 1)} ${t.unit}` : fmtRatio(t.value)
-      return `- ${verdict(t, smoke)} ${t.what}: ${val}${t.note ? ` (${t.note})` : ''}`
-    })
-    .join('\n')
+/** The first error of each client's failed measures, one line per distinct error. */
+function failures(v) {
+  const lines = []
+  for (const [client, byScenario] of Object.entries(v.failed)) {
+    const byError = new Map()
+    for (const [scenario, error] of Object.entries(byScenario)) {
+      const text = String(error).split('\n').slice(0, 3).join(' ').slice(0, 400)
+      byError.set(text, [...(byError.get(text) || []), scenario])
+    }
+    for (const [text, scenarios] of byError) lines.push(`- ${client} (${scenarios.join(', ')}): ${text}`)
+  }
+  return lines.join('\n')
 }
 
-module.exports = { summarize, targets, table, targetList, soakGrowth, LEVELS, HEADLINE, fmt }
+const TITLES = { node: 'Node', bun: 'Bun', deno: 'Deno' }
+// What each runtime's "alone" cold start runs (lib/runtimes.js).
+const BARE = { node: 'node -e 0', bun: 'bun -e 0', deno: 'deno eval 0' }
+
+/**
+ * The Node table with the targets, then one table per other runtime (no targets), or the
+ * reason a runtime did not run. `runtimes`: the report's `{ name: { version } | { error } }`.
+ */
+function tables(byRuntime, tg, { smoke, runtimes = {}, machine = {} } = {}) {
+  const out = []
+  const names = [...new Set([...Object.keys(byRuntime), ...Object.keys(runtimes)])]
+  names.sort((a, b) => (RUNTIME_ORDER.indexOf(a) + 1 || 99) - (RUNTIME_ORDER.indexOf(b) + 1 || 99))
+  for (const name of names) {
+    const info = runtimes[name] || {}
+    const version = info.version || (name === 'node' ? machine.node : '')
+    const v = byRuntime[name]
+    const parts = []
+    if (name !== 'node') parts.push(`### Under ${TITLES[name] || name}${version ? ` ${version}` : ''}: information, no targets\n`)
+    if (info.error) parts.push(`Not run: ${info.error}`)
+    else if (v) {
+      parts.push(table(v, name === 'node' ? tg : null, { smoke, withFloor: name === 'node', bare: BARE[name] || `${name} (nothing)` }))
+      const f = failures(v)
+      if (f) parts.push(`\n${name === 'node' ? 'Failed' : `Failed under ${TITLES[name] || name}`}:\n\n${f}`)
+    }
+    if (parts.length) out.push(parts.join('\n'))
+  }
+  return out.join('\n\n')
+}
+
+function targetList(tg, { smoke } = {}) {
+  const line = (t) => {
+    const val = t.unit ? `${fmt(t.value, 1)} ${t.unit}` : fmtRatio(t.value)
+    return `- ${verdict(t, smoke)} ${t.what}: ${val}${t.note ? ` (${t.note})` : ''}`
+  }
+  const main = tg.filter((t) => !t.info).map(line)
+  const info = tg.filter((t) => t.info).map(line)
+  return [...main, '', "Information (issue 5's thresholds, no verdict):", '', ...info].join('\n')
+}
+
+module.exports = { summarize, summarizeAll, normalize, targets, table, tables, targetList, soakGrowth, LEVELS, HEADLINE, fmt, CLIENTS, JS_CLIENTS }

@@ -14,7 +14,7 @@ const path = require('node:path')
 
 const REPO = path.resolve(__dirname, '..', '..')
 // Every child runs without NODE_EXTRA_CA_CERTS, which this machine's environment sets and which
-// makes each Node start parse the whole CA bundle (~55 ms); no client here uses TLS.
+// makes each Node start parse the whole CA bundle (~55 ms here); no client here uses TLS.
 const COMMON_ENV = { NODE_EXTRA_CA_CERTS: undefined }
 
 function libc() {
@@ -63,9 +63,12 @@ function platformBinary(pkg, rel) {
   return new Error(`no ${pkg} binary for ${what}${tried.length ? ` (missing: ${tried.join(', ')})` : ' installed'}`)
 }
 
+/** `node --version` → 20.20.2, `deno --version` → 2.9.6 (its first line holds more). */
 function versionOf(bin, args) {
   try {
-    return execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30000 }).trim().split('\n')[0]
+    const out = execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30000 })
+    const m = /\d+\.\d+\.\d+[^\s)]*/.exec(out)
+    return m ? m[0] : out.trim().split('\n')[0]
   } catch (e) {
     return new Error(`${bin} ${args.join(' ')} failed: ${e.message}`)
   }

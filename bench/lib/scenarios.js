@@ -1,6 +1,7 @@
 'use strict'
 // The measurements, one child process each. Every function returns `{ client, ...metrics }` or
-// `{ client, error }`; the simulator's CPU is read over each child's measured window.
+// `{ client, error }`; the simulator's CPU is read over each child's measured window. The JS
+// clients run under `ctx.runtime` (lib/runtimes.js: Node, Bun or Deno).
 
 const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -11,13 +12,9 @@ const { runChild } = require('./spawn')
 const { runFloor } = require('./floor')
 const { cpuMs, machineBusyMs } = require('./procfs')
 
-const CHILD = path.join(__dirname, '..', 'child.js')
-const COLD = path.join(__dirname, '..', 'cold.js')
-const NODE = process.execPath
-// This machine's environment sets NODE_EXTRA_CA_CERTS, which makes every Node process parse the
-// whole CA bundle at start (~55 ms here); users' machines rarely do, and no client here uses TLS.
-const NODE_ENV = { NODE_EXTRA_CA_CERTS: undefined }
-const nodeEnv = (client, ctx) => ({ ...NODE_ENV, ...(client === 'native' ? ctx.art.nativeEnv : {}) })
+const CHILD = path.join(__dirname, '..', 'child.cjs')
+const COLD = path.join(__dirname, '..', 'cold.cjs')
+const jsEnv = (client, ctx) => ({ ...ctx.runtime.env, ...(client === 'native' ? ctx.art.nativeEnv : {}) })
 
 /**
  * Reads the simulator's CPU, and the whole machine's, between the child's start and end markers:
@@ -98,8 +95,9 @@ async function onOneCore(ctx, fn) {
 
 async function jsChild(ctx, client, scenario, opts, timeoutMs) {
   const win = simWindow(ctx.sim.pid)
-  const r = await runChild(...command(ctx, NODE, [CHILD, client, scenario, JSON.stringify({ address: ctx.sim.address, jobId: ctx.sim.jobId, ...opts })]), {
-    env: nodeEnv(client, ctx),
+  const args = ctx.runtime.script(CHILD, [client, scenario, JSON.stringify({ address: ctx.sim.address, jobId: ctx.sim.jobId, ...opts })])
+  const r = await runChild(...command(ctx, ctx.runtime.bin, args), {
+    env: jsEnv(client, ctx),
     timeoutMs,
     onEvent: (e) => e.event !== 'spawned' && win.onEvent(e),
   })
@@ -116,16 +114,18 @@ function floorArgs(ctx, extra) {
 
 // --- cold start ----------------------------------------------------------------------------
 
-async function coldNode() {
-  const r = await runChild(NODE, ['-e', '0'], { env: NODE_ENV, timeoutMs: 30000, expectResult: false })
-  return r.error ? { client: 'node', error: r.error } : { client: 'node', wall_ms: r.wallMs }
+/** The runtime alone: `node -e 0`, `bun -e 0`, `deno eval 0`. */
+async function coldBare(ctx) {
+  const { bin, bare, env } = ctx.runtime
+  const r = await runChild(bin, bare, { env, timeoutMs: 30000, expectResult: false })
+  return r.error ? { client: 'bare', error: r.error } : { client: 'bare', wall_ms: r.wallMs }
 }
 
 async function coldJs(ctx, client) {
   const outFile = path.join(os.tmpdir(), `milvus-native-bench-cold-${client}-${process.pid}.json`)
   fs.rmSync(outFile, { force: true })
-  const r = await runChild(NODE, [COLD, client, ctx.sim.address, ctx.sim.jobId, outFile], {
-    env: nodeEnv(client, ctx),
+  const r = await runChild(ctx.runtime.bin, ctx.runtime.script(COLD, [client, ctx.sim.address, ctx.sim.jobId, outFile]), {
+    env: jsEnv(client, ctx),
     timeoutMs: 60000,
     exitGraceMs: client === 'official-noclose' ? 5000 : 10000,
     expectResult: false,
@@ -135,7 +135,7 @@ async function coldJs(ctx, client) {
     return { client, exited_by_itself: !r.killedBy, wall_ms: r.killedBy ? null : r.wallMs, error: r.killedBy ? null : r.error }
   }
   if (r.error) return { client, error: r.error }
-  if (!fs.existsSync(outFile)) return { client, error: `cold.js wrote no result: ${r.stderr.trim().slice(-2000)}` }
+  if (!fs.existsSync(outFile)) return { client, error: `cold.cjs wrote no result: ${r.stderr.trim().slice(-2000)}` }
   const phases = JSON.parse(fs.readFileSync(outFile, 'utf8'))
   fs.rmSync(outFile, { force: true })
   return { client, wall_ms: r.wallMs, phases_ms: phases }
@@ -238,7 +238,7 @@ async function constructJs(ctx, client) {
 
 module.exports = {
   onOneCore,
-  coldNode,
+  coldBare,
   coldJs,
   coldFloor,
   latencyJs,
