@@ -209,7 +209,7 @@ test('slow server (5 s per reply), timeout 300 ms: 50 concurrent calls reject 4 
     // DEADLINE_EXCEEDED is not retried: the server saw 50 attempts, all cancelled by the client.
     await tick(300)
     const attempts = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState')
-    assert.equal(attempts.length, 50)
+    assert.equal(attempts.length, 50, JSON.stringify(attempts.map((r) => [r.outcome, r.headers && r.headers['client-request-unixmsec']])))
     assert.ok(attempts.every((r) => r.outcome === 'cancelled'), JSON.stringify(attempts.map((r) => r.outcome)))
     // A call's own timeout overrides the client's.
     const { error, ms } = await timed(client.getRestoreSnapshotState({ job_id: 9, timeout: 120 }))
