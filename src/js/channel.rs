@@ -24,6 +24,7 @@ use tokio::sync::watch;
 use tonic::body::Body;
 use tonic::{Code, Status};
 
+use super::coalesce::Coalesce;
 use super::runtime;
 use crate::config::{Settings, TlsSettings};
 
@@ -230,7 +231,7 @@ impl Shared {
             .timer(TokioTimer::new())
             .keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5))
-            .handshake(TokioIo::new(io))
+            .handshake(TokioIo::new(Coalesce::new(io)))
             .await
             .map_err(|e| transport_error(to("HTTP/2 handshake with"), e))?;
         runtime::spawn(async move {

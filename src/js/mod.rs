@@ -3,6 +3,7 @@
 mod args;
 pub(crate) mod channel;
 mod client;
+mod coalesce;
 mod hub;
 mod options;
 pub(crate) mod runtime;
