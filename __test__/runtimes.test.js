@@ -7,9 +7,9 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { spawn } = require('node:child_process')
-const net = require('node:net')
 const path = require('node:path')
 const { startSim } = require('./helpers/sim')
+const { freePort } = require('./helpers/blackhole')
 const { bunCommand, denoCommand, nodeCommand, NODE_VERSIONS, NODE_UNSUPPORTED } = require('./helpers/runtimes')
 
 const SCENARIO = path.join(__dirname, 'runtimes', 'scenario.cjs')
@@ -29,20 +29,11 @@ const FIXTURES = {
   },
 }
 
-/** A port nothing listens on: bound, then closed. */
-async function closedPort() {
-  const server = net.createServer()
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 let sim
 let closedAddress
 test.before(async () => {
   sim = await startSim({ args: SIM_ARGS, fixtures: FIXTURES })
-  closedAddress = `127.0.0.1:${await closedPort()}`
+  closedAddress = `127.0.0.1:${await freePort()}`
 })
 test.after(() => sim && sim.stop())
 
