@@ -20,10 +20,12 @@ const CALLS = snapshotCalls()
 
 
 /** Settles p and reports how long it took. */
-async function timed(p) {
+// `call` is a function that makes the call: the clock starts before it, since the addon's
+// runtime may start the call's deadline while this thread is still busy.
+async function timed(call) {
   const t0 = Date.now()
   try {
-    return { value: await p, ms: Date.now() - t0 }
+    return { value: await call(), ms: Date.now() - t0 }
   } catch (error) {
     return { error, ms: Date.now() - t0 }
   }
@@ -60,7 +62,7 @@ test('unreachable at construction: handshake and every method reject 14 after th
   const times = []
   try {
     for (const [method, data] of Object.entries(CALLS)) {
-      const { error, ms } = await timed(client[method](data))
+      const { error, ms } = await timed(() => client[method](data))
       assert.ok(error, `${method} resolved against a closed port`)
       assert.equal(error.code, 14, `${method}: ${error.message}`)
       assert.match(error.message, /^14 UNAVAILABLE: /)
@@ -127,7 +129,7 @@ test('server killed (SIGKILL) with calls in flight, restarted on the same port, 
   try {
     for (let cycle = 0; cycle < 3; cycle++) {
       assert.equal((await client.getRestoreSnapshotState({ job_id: 6 })).info.job_id, '6')
-      const inFlight = Array.from({ length: 20 }, () => timed(client.getRestoreSnapshotState({ job_id: 5 })))
+      const inFlight = Array.from({ length: 20 }, () => timed(() => client.getRestoreSnapshotState({ job_id: 5 })))
       await tick(100)
       sim.proc.kill('SIGKILL')
       await sim.stop()
@@ -147,7 +149,7 @@ test('server killed (SIGKILL) with calls in flight, restarted on the same port, 
       sim = await startSim({ fixtures, args: ['--port', String(port), '--collection', 'default/books'] })
       assert.equal(sim.port, port)
       // Back: the very first call succeeds, and so does every method.
-      const first = await timed(client.getRestoreSnapshotState({ job_id: 6 }))
+      const first = await timed(() => client.getRestoreSnapshotState({ job_id: 6 }))
       assert.equal(first.error, undefined)
       assert.equal(first.value.info.state, 'RestoreSnapshotCompleted')
       t.diagnostic(`cycle ${cycle + 1}: first call after the restart resolved in ${first.ms} ms`)
@@ -173,7 +175,7 @@ test('a call already retrying when the server comes back resolves', async (t) =>
   try {
     await client.getRestoreSnapshotState({ job_id: 8 })
     await sim.stop()
-    const pending = timed(client.getRestoreSnapshotState({ job_id: 8 }))
+    const pending = timed(() => client.getRestoreSnapshotState({ job_id: 8 }))
     await tick(300)
     sim = await startSim({ args: ['--port', String(port)], fixtures: { 8: { info: { job_id: '8' } } } })
     const { value, error, ms } = await pending
@@ -197,7 +199,7 @@ test('slow server (5 s per reply), timeout 300 ms: 50 concurrent calls reject 4 
   const timeout = 300
   const client = new MilvusClient({ address: sim.address, maxRetries, retryDelay, timeout, __SKIP_CONNECT__: true })
   try {
-    const results = await Promise.all(Array.from({ length: 50 }, () => timed(client.getRestoreSnapshotState({ job_id: 9 }))))
+    const results = await Promise.all(Array.from({ length: 50 }, () => timed(() => client.getRestoreSnapshotState({ job_id: 9 }))))
     const bound = timeout * (maxRetries + 1) + backoff(maxRetries, retryDelay)
     for (const { error, ms } of results) {
       assert.ok(error, 'resolved')
@@ -212,7 +214,7 @@ test('slow server (5 s per reply), timeout 300 ms: 50 concurrent calls reject 4 
     assert.equal(attempts.length, 50, JSON.stringify(attempts.map((r) => [r.outcome, r.headers && r.headers['client-request-unixmsec']])))
     assert.ok(attempts.every((r) => r.outcome === 'cancelled'), JSON.stringify(attempts.map((r) => r.outcome)))
     // A call's own timeout overrides the client's.
-    const { error, ms } = await timed(client.getRestoreSnapshotState({ job_id: 9, timeout: 120 }))
+    const { error, ms } = await timed(() => client.getRestoreSnapshotState({ job_id: 9, timeout: 120 }))
     assert.equal(error.code, 4)
     assert.ok(ms >= 115 && ms <= 120 + SLACK, `${ms} ms`)
   } finally {
@@ -229,7 +231,7 @@ test('slow failures are retried within timeout × (maxRetries + 1) + backoff', a
   const timeout = 1000
   const client = new MilvusClient({ address: sim.address, maxRetries, retryDelay, timeout, __SKIP_CONNECT__: true })
   try {
-    const { error, ms } = await timed(client.getRestoreSnapshotState({ job_id: 10 }))
+    const { error, ms } = await timed(() => client.getRestoreSnapshotState({ job_id: 10 }))
     assert.equal(error.code, 14)
     assert.match(error.details, /^busy \(retried 2 times, \d+ms\)$/)
     const floor = 3 * 150 + backoff(maxRetries, retryDelay)
@@ -255,7 +257,7 @@ test('an address that never answers (full backlog, never accepts): every call an
   try {
     const all = []
     for (const [method, data] of Object.entries(CALLS)) {
-      for (let i = 0; i < 5; i++) all.push(timed(client[method](data)).then((r) => ({ method, ...r })))
+      for (let i = 0; i < 5; i++) all.push(timed(() => client[method](data)).then((r) => ({ method, ...r })))
     }
     const results = await Promise.all(all)
     for (const { method, error, ms } of results) {
@@ -265,11 +267,11 @@ test('an address that never answers (full backlog, never accepts): every call an
       assert.ok(ms >= timeout - 5 && ms <= bound, `${method}: ${ms} ms`)
     }
     t.diagnostic(`45 calls to a never-accepting socket settled in ${Math.min(...results.map((r) => r.ms))}-${Math.max(...results.map((r) => r.ms))} ms (timeout ${timeout})`)
-    const hs = await timed(client.connectPromise)
+    const hs = await timed(() => client.connectPromise)
     assert.equal(hs.error.code, 4)
     // getVersion waits for the handshake, as the official client does: it rejects with it.
     await assert.rejects(client.getVersion(), { code: 4 })
-    const own = await timed(client.getRestoreSnapshotState({ job_id: 1, timeout: 150 }))
+    const own = await timed(() => client.getRestoreSnapshotState({ job_id: 1, timeout: 150 }))
     assert.equal(own.error.code, 4)
     assert.ok(own.ms >= 145 && own.ms <= 150 + SLACK, `${own.ms} ms`)
   } finally {
@@ -299,8 +301,8 @@ test('a server that resets the connection (fault.drop): every call settles, retr
     // Resets mid-call, 30 at once on one connection, mixed with good calls on the same channel.
     const calls = []
     for (let i = 0; i < 30; i++) {
-      calls.push(timed(client.getRestoreSnapshotState({ job_id: i % 2 ? 11 : 12 })).then((r) => ({ bad: true, ...r })))
-      calls.push(timed(client.getRestoreSnapshotState({ job_id: 14 })).then((r) => ({ bad: false, ...r })))
+      calls.push(timed(() => client.getRestoreSnapshotState({ job_id: i % 2 ? 11 : 12 })).then((r) => ({ bad: true, ...r })))
+      calls.push(timed(() => client.getRestoreSnapshotState({ job_id: 14 })).then((r) => ({ bad: false, ...r })))
     }
     let goodFailed = 0
     const settled = await Promise.all(calls)
