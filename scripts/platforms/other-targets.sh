@@ -3,7 +3,9 @@
 # Debian 12 x64, as root; not part of `npm test`. Results: docs/PLATFORMS.md.
 #
 #   musl (x86_64 / aarch64-unknown-linux-musl)   napi build -x (zig): a full, linked build
-#   macOS (x86_64 / aarch64-apple-darwin)        napi build -x (zig): a full, linked build
+#   macOS (x86_64 / aarch64-apple-darwin)        napi build -x (zig): a full, linked build, not
+#                                                stripped: rustc strips Mach-O files with
+#                                                `rust-objcopy`, which Debian's rustc-web lacks
 #   Windows (x86_64-pc-windows-msvc)             cargo check, twice:
 #     a. with Debian's clang-cl 19 as the C compiler: ring's build script needs the MSVC C
 #        runtime headers (assert.h, ...), which are not installable here, so this is expected to
@@ -29,7 +31,7 @@ OUT=$WORK/results-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
 log() { printf '\n== %s  %s\n' "$(date +%T)" "$*"; }
 
-pkgs=(rustc-web cargo-web rust-web-src python3-venv git clang-19 llvm-19)
+pkgs=(rustc-web cargo-web rust-web-src python3-venv git clang-19 llvm-19 file)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -52,18 +54,26 @@ cd "$SRC"
 summary=$OUT/summary.txt
 echo "commit $commit, $(rustc -V)" >"$summary"
 
-zig_build() { # triple
-  local t0 rc
+zig_build() { # triple [VAR=value...]
+  local t0 rc triple=$1
+  shift
   t0=$(date +%s)
-  nice -n "$NICE" env PATH="$WORK/zig/bin:$PATH" npx napi build --platform --release --target "$1" -x \
-    --target-dir "$WORK/target" --output-dir "$OUT/$1" --no-js --dts "$OUT/$1/binding.d.ts" \
-    -- -Zbuild-std=std,panic_unwind >"$OUT/build-$1.log" 2>&1
+  nice -n "$NICE" env PATH="$WORK/zig/bin:$PATH" "$@" npx napi build --platform --release --target "$triple" -x \
+    --target-dir "$WORK/target" --output-dir "$OUT/$triple" --no-js --dts "$OUT/$triple/binding.d.ts" \
+    -- -Zbuild-std=std,panic_unwind >"$OUT/build-$triple.log" 2>&1
   rc=$?
   local node
-  node=$(ls "$OUT/$1"/*.node 2>/dev/null | head -1)
+  node=$(ls "$OUT/$triple"/*.node 2>/dev/null | head -1)
   {
-    echo "$1: napi build -x exit $rc in $(($(date +%s) - t0)) s${node:+, $(basename "$node") $(stat -c %s "$node") bytes, $(file -b "$node" | cut -d, -f1-2)}"
-    [ $rc = 0 ] || grep -E '^error' "$OUT/build-$1.log" | head -5 | sed 's/^/  /'
+    echo "$triple: napi build -x exit $rc in $(($(date +%s) - t0)) s${node:+, $(basename "$node") $(stat -c %s "$node") bytes, $(file -b "$node" | cut -d, -f1-2)}"
+    [ $rc = 0 ] || grep -E '^error' "$OUT/build-$triple.log" | head -5 | sed 's/^/  /'
+    # No libuv function may be imported (napi_get_uv_event_loop is a Node-API function).
+    if [ -n "$node" ]; then
+      local nm=(llvm-nm-19 -u)
+      file -b "$node" | grep -q '^ELF' && nm=(llvm-nm-19 -D -u) # stripped ELF: the dynamic table
+      "${nm[@]}" "$node" >"$OUT/$triple/undefined-symbols.txt"
+      echo "  imports: $(grep -cE '(^| )_?napi_' "$OUT/$triple/undefined-symbols.txt") napi_*, $(grep -cE '(^| )_?uv_' "$OUT/$triple/undefined-symbols.txt") uv_*, $(grep -vcE '(^| )_?napi_' "$OUT/$triple/undefined-symbols.txt") other"
+    fi
   } | tee -a "$summary"
 }
 
@@ -76,8 +86,8 @@ for w in "${WHAT[@]}"; do
     ;;
   macos)
     log macOS
-    zig_build x86_64-apple-darwin
-    zig_build aarch64-apple-darwin
+    zig_build x86_64-apple-darwin CARGO_PROFILE_RELEASE_STRIP=false
+    zig_build aarch64-apple-darwin CARGO_PROFILE_RELEASE_STRIP=false
     ;;
   windows)
     log "Windows MSVC, cargo check with clang-cl"
