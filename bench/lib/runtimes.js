@@ -31,18 +31,47 @@ function allows(list, value) {
   return !denied.includes(value) && (allowed.length === 0 || allowed.includes(value))
 }
 
-/**
- * The executable `rel` inside the optional dependency of package `pkg` that is made for this
- * platform, or an Error saying why none is.
- */
-function platformBinary(pkg, rel) {
-  let meta
+/** The file starts like a native executable (ELF, Mach-O, PE), not like a placeholder script. */
+function isExecutable(file) {
+  let fd
   try {
-    meta = require(require.resolve(`${pkg}/package.json`, { paths: [REPO] }))
+    fd = fs.openSync(file, 'r')
+    const head = Buffer.alloc(4)
+    if (fs.readSync(fd, head, 0, 4, 0) < 4) return false
+    const magic = head.readUInt32BE(0)
+    return (
+      magic === 0x7f454c46 || // ELF
+      [0xcffaedfe, 0xcefaedfe, 0xfeedfacf, 0xcafebabe].includes(magic) || // Mach-O, fat
+      head.readUInt16BE(0) === 0x4d5a // PE ("MZ")
+    )
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+/**
+ * The executable of package `pkg` for this platform, or an Error saying why there is none. Its
+ * postinstall may already have moved the binary out of the platform package into `placed`
+ * (bun renames it over its own `bin/bun.exe`), so that is looked at first; then `rel` inside
+ * the optional dependency that is made for this platform.
+ */
+function platformBinary(pkg, rel, placed) {
+  let meta
+  let pj
+  try {
+    pj = require.resolve(`${pkg}/package.json`, { paths: [REPO] })
+    meta = require(pj)
   } catch (e) {
     return new Error(`${pkg} is not installed: ${e.message}`)
   }
   const tried = []
+  if (placed) {
+    const bin = path.join(path.dirname(pj), placed)
+    if (isExecutable(bin)) return bin
+    tried.push(`${bin} (not a native executable)`)
+  }
   const here = { os: process.platform, cpu: process.arch, libc: libc() }
   for (const dep of Object.keys(meta.optionalDependencies || {})) {
     let dir
@@ -56,7 +85,7 @@ function platformBinary(pkg, rel) {
     }
     if (!allows(dm.os, here.os) || !allows(dm.cpu, here.cpu) || !allows(dm.libc, here.libc)) continue
     const bin = path.join(dir, rel)
-    if (fs.existsSync(bin)) return bin
+    if (isExecutable(bin)) return bin
     tried.push(bin)
   }
   const what = `${here.os}-${here.cpu}${here.libc ? `-${here.libc}` : ''}`
@@ -74,6 +103,10 @@ function versionOf(bin, args) {
   }
 }
 
+// Where each postinstall puts the platform binary inside the main package.
+const BUN_PLACED = path.join('bin', 'bun.exe')
+const DENO_EXE = process.platform === 'win32' ? 'deno.exe' : 'deno'
+
 const DEFS = {
   node: () => ({
     bin: process.execPath,
@@ -83,14 +116,14 @@ const DEFS = {
     env: {},
   }),
   bun: () => ({
-    bin: platformBinary('bun', path.join('bin', 'bun')),
+    bin: platformBinary('bun', path.join('bin', 'bun'), BUN_PLACED),
     versionArgs: ['--version'],
     script: (file, args) => [file, ...args],
     bare: ['-e', '0'],
     env: {},
   }),
   deno: () => ({
-    bin: platformBinary('deno', process.platform === 'win32' ? 'deno.exe' : 'deno'),
+    bin: platformBinary('deno', DENO_EXE, DENO_EXE),
     versionArgs: ['--version'],
     // CommonJS needs the .cjs extension under Deno (the repo's package.json has no "type").
     script: (file, args) => ['run', '-A', file, ...args],
@@ -113,4 +146,4 @@ function resolveRuntime(name) {
   return { name, bin: d.bin, version, script: d.script, bare: d.bare, env: { ...COMMON_ENV, ...d.env } }
 }
 
-module.exports = { resolveRuntime, platformBinary, NAMES, COMMON_ENV }
+module.exports = { resolveRuntime, platformBinary, NAMES, COMMON_ENV, BUN_PLACED, DENO_EXE }
