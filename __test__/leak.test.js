@@ -9,6 +9,7 @@ const { execFile } = require('node:child_process')
 const path = require('node:path')
 const { startSim } = require('./helpers/sim')
 const { startBlackhole, freePort } = require('./helpers/blackhole')
+const { socketFds } = require('./helpers/common')
 
 const PKG = path.resolve(__dirname, '..')
 
@@ -184,16 +185,8 @@ test('clients whose calls reject are garbage-collected (WeakRef + --expose-gc), 
 test(
   'closeConnection() releases the connection even while the client object is still referenced',
   async () => {
-    const fs = require('node:fs')
     const { MilvusClient } = require('..')
-    // Sockets only: the addon's runtime keeps its own few descriptors from its first call on.
-    const fds = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')
-      } catch {
-        return false
-      }
-    }).length
+    const fds = socketFds
     const sim = await startSim()
     const clients = []
     try {

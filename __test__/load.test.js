@@ -7,22 +7,12 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const fs = require('node:fs')
 const { run, oneCall, fixtures } = require('../scripts/soak.js')
 const { MilvusClient } = require('..')
 const { startSim } = require('./helpers/sim')
+const { socketFds } = require('./helpers/common')
 
-// Sockets only: the addon's runtime opens its own few descriptors (epoll, an eventfd) once,
-// at its first call, and keeps them for the life of the process.
-function fds() {
-  return fs.readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')
-    } catch {
-      return false // closed while listing
-    }
-  }).length
-}
+const fds = socketFds
 
 test('200,000 calls (or 30 s): right results, RSS flat after warm-up, no new handles', async (t) => {
   const fd0 = fds()

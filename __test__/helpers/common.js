@@ -28,4 +28,19 @@ function snapshotCalls(collection = 'books') {
   }
 }
 
-module.exports = { rejection, snapshotCalls }
+/**
+ * Open socket descriptors of this process. Sockets only: the addon's runtime opens its own few
+ * descriptors (epoll, an eventfd) once, at its first call, and keeps them for the process's life.
+ */
+function socketFds() {
+  const fs = require('node:fs')
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')
+    } catch {
+      return false // closed while listing
+    }
+  }).length
+}
+
+module.exports = { rejection, snapshotCalls, socketFds }
