@@ -17,16 +17,13 @@ function run(cmd, args) {
 function ensureBuilt() {
   const addon = fs.readdirSync(ROOT).some((f) => f.endsWith('.node'))
   if (!addon) run('npx', ['napi', 'build', '--platform', '--release', '--js', 'binding.js', '--dts', 'binding.d.ts'])
-  for (const profile of ['release', 'debug']) {
-    const bin = path.join(ROOT, 'target', profile, 'milvus-sim')
-    if (fs.existsSync(bin)) return bin
-  }
+  // Always through cargo (a no-op when up to date): a stale simulator may lack a flag used below.
   run('cargo', ['build', '-p', 'milvus-sim', '--release'])
   return path.join(ROOT, 'target', 'release', 'milvus-sim')
 }
 
 function startSim(bin) {
-  const args = ['--port', '0', '--collection', 'default/books', '--restore-ms', '4000', '--segments', '8', '--tick-ms', '250']
+  const args = ['--exit-on-stdin-eof', '--port', '0', '--collection', 'default/books', '--restore-ms', '4000', '--segments', '8', '--tick-ms', '250']
   const proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     let out = ''

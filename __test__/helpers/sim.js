@@ -1,6 +1,6 @@
 'use strict'
-// Starts milvus-sim on port 0 for a test. The child's stdin is a pipe, so the simulator exits
-// when the test process dies, even without stop().
+// Starts milvus-sim on port 0 for a test. The child's stdin is a pipe and --exit-on-stdin-eof is
+// passed, so the simulator exits when the test process dies, even without stop().
 
 const { spawn, execFile, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -27,7 +27,8 @@ function simBin() {
  */
 async function startSim({ args = [], fixtures, record = false, tls } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'milvus-sim-'))
-  const argv = [...args]
+  // With the flag the simulator exits when this pipe closes, i.e. with the test process.
+  const argv = ['--exit-on-stdin-eof', ...args]
   if (fixtures !== undefined) {
     const file = path.join(dir, 'fixtures.json')
     fs.writeFileSync(file, JSON.stringify(fixtures))

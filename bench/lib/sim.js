@@ -26,7 +26,7 @@ const FIXTURE = {
 async function startSim(bin, dir, { threads } = {}) {
   const fixtures = path.join(dir, 'fixtures.json')
   fs.writeFileSync(fixtures, JSON.stringify(FIXTURE))
-  const args = ['--port', '0', '--fixtures', fixtures]
+  const args = ['--port', '0', '--fixtures', fixtures, '--exit-on-stdin-eof']
   if (threads) args.push('--threads', String(threads))
   const proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''

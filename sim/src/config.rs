@@ -75,8 +75,14 @@ pub struct ServeArgs {
     /// Require client certificates signed by this CA (mutual TLS).
     #[arg(long, requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
-    /// Do not exit when stdin reaches EOF (for running in the background of a shell script).
+    /// Also shut down when stdin reaches EOF, so a child started with stdin as a pipe ends with
+    /// its parent (the project's tests pass it). Without it the server runs until SIGINT/SIGTERM,
+    /// whatever its stdin is (`/dev/null` in a shell's background, systemd, `docker run`, CI).
     #[arg(long)]
+    pub exit_on_stdin_eof: bool,
+    /// Accepted for scripts written for older versions, which exited on stdin EOF by default;
+    /// running on is now the default.
+    #[arg(long, hide = true, conflicts_with = "exit_on_stdin_eof")]
     pub ignore_stdin: bool,
     /// Runtime worker threads. One is the fastest on a small machine shared with the client
     /// (measured on 2 cores: 11 µs of server CPU per call, against 14 µs with two workers).

@@ -37,12 +37,13 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Binds, prints `LISTENING <port>`, serves until a shutdown signal (SIGTERM, SIGINT, stdin EOF).
+/// Binds, prints `LISTENING <port>`, serves until a shutdown signal (SIGTERM, SIGINT, and stdin EOF
+/// with `--exit-on-stdin-eof`).
 pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let sim = service::Sim::from_args(&args)?;
     let tls = args.tls_config()?;
     // Handlers go in before `LISTENING`, so a SIGTERM right after it is a clean shutdown.
-    let signal = shutdown_signal(!args.ignore_stdin)?;
+    let signal = shutdown_signal(args.exit_on_stdin_eof)?;
     let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
     let port = listener.local_addr()?.port();
     {
@@ -71,7 +72,7 @@ pub async fn run(args: config::ServeArgs) -> Result<(), Box<dyn std::error::Erro
     Ok(())
 }
 
-/// Resolves on SIGTERM, SIGINT or stdin EOF, then arms a watchdog: graceful shutdown waits for
+/// Resolves on SIGTERM, SIGINT or (when watched) stdin EOF, then arms a watchdog: graceful shutdown waits for
 /// in-flight calls, and a scripted delay must not keep the process alive.
 fn shutdown_signal(watch_stdin: bool) -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};

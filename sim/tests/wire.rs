@@ -337,10 +337,50 @@ async fn exits_on_stdin_eof_and_sigterm() {
     unsafe { libc::kill(sim.child.id() as i32, libc::SIGTERM) };
     assert!(wait_exit(&mut sim, Duration::from_secs(3)).success());
 
-    let mut sim = Sim::start(&["--ignore-stdin"]);
-    drop(sim.child.stdin.take());
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(sim.child.try_wait().unwrap().is_none());
+}
+
+/// Without `--exit-on-stdin-eof` the simulator is a server: stdin at /dev/null (a shell's
+/// background, systemd, `docker run` without `-i`, a CI service) does not stop it.
+#[tokio::test]
+async fn stays_up_with_stdin_at_dev_null() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_milvus-sim"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().strip_prefix("LISTENING ").unwrap().parse().unwrap();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(child.try_wait().unwrap().is_none(), "exited with stdin at /dev/null");
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = MilvusServiceClient::new(channel);
+    assert!(
+        client
+            .check_health(CheckHealthRequest {})
+            .await
+            .unwrap()
+            .into_inner()
+            .is_healthy
+    );
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "milvus-sim did not exit on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
 }
 
 #[test]

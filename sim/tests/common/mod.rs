@@ -36,6 +36,8 @@ impl Sim {
 
     pub fn start_in(dir: PathBuf, args: &[&str]) -> Sim {
         let mut child = Command::new(env!("CARGO_BIN_EXE_milvus-sim"))
+            // The test process's end closes the pipe, so no simulator outlives a failed test.
+            .arg("--exit-on-stdin-eof")
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
