@@ -336,7 +336,6 @@ async fn exits_on_stdin_eof_and_sigterm() {
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(sim.child.id() as i32, libc::SIGTERM) };
     assert!(wait_exit(&mut sim, Duration::from_secs(3)).success());
-
 }
 
 /// Without `--exit-on-stdin-eof` the simulator is a server: stdin at /dev/null (a shell's
@@ -353,9 +352,17 @@ async fn stays_up_with_stdin_at_dev_null() {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let port: u16 = line.trim().strip_prefix("LISTENING ").unwrap().parse().unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("LISTENING ")
+        .unwrap()
+        .parse()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert!(child.try_wait().unwrap().is_none(), "exited with stdin at /dev/null");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "exited with stdin at /dev/null"
+    );
     let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
         .unwrap()
         .connect()
@@ -377,7 +384,10 @@ async fn stays_up_with_stdin_at_dev_null() {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "milvus-sim did not exit on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "milvus-sim did not exit on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success());
