@@ -107,7 +107,9 @@ async function freshRestore(snapshot, target) {
   return res.job_id
 }
 
-const INFO_LINE = /^job (\d+): (RestoreSnapshot\w+) (\d+)% \((\S*) -> (\S*)\.(\S*)(, took (\d+) ms)?(, reason: (.*))?\)$/
+// Human output: timestamps as ISO 8601 (UTC).
+const ISO = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z'
+const INFO_LINE = new RegExp(`^job (\\d+): (RestoreSnapshot\\w+) (\\d+)% \\((\\S*) -> (\\S*)\\.(\\S*), started (${ISO})(, took (\\d+) ms)?(, reason: (.*))?\\)$`)
 
 test('state: plain line, --json equal to getRestoreSnapshotState, exit 0', async () => {
   const r = await cli(['state', done.job_id])
@@ -116,8 +118,11 @@ test('state: plain line, --json equal to getRestoreSnapshotState, exit 0', async
   const m = INFO_LINE.exec(r.stdout.trim())
   assert.ok(m, `unexpected line: ${r.stdout}`)
   assert.deepEqual([m[1], m[2], m[3], m[4], m[5], m[6]], [done.job_id, 'RestoreSnapshotCompleted', '100', 'good', 'default', 'done1'])
-  assert.ok(Number(m[8]) > 0, 'took N ms')
+  assert.ok(Number(m[9]) > 0, 'took N ms')
   const doc = await json(['state', done.job_id])
+  // Human output: ISO 8601; --json: the raw Unix-ms string.
+  assert.equal(m[7], new Date(Number(doc.info.start_time)).toISOString())
+  assert.match(doc.info.start_time, /^\d{13}$/)
   assert.deepEqual(doc, await client.getRestoreSnapshotState({ job_id: done.job_id }))
   assert.equal(JSON.stringify(doc), JSON.stringify(await client.getRestoreSnapshotState({ job_id: done.job_id })))
 })
@@ -158,12 +163,14 @@ test('wait: exit 0 on Completed, one line per change when stdout is not a termin
   assert.deepEqual(states, [...new Set(states)], 'a state came back')
 })
 
-test('wait --json: the final info, equal to what the library reports', async () => {
+test('wait --json: { status, info }, the same shape as state --json, equal to what the library reports', async () => {
   const job = await freshRestore('good', 'wait_json')
   const doc = await json(['wait', job, '--interval', '10'])
-  assert.equal(doc.state, 'RestoreSnapshotCompleted')
-  assert.equal(doc.progress, 100)
-  assert.deepEqual(doc, (await client.getRestoreSnapshotState({ job_id: job })).info)
+  assert.deepEqual(Object.keys(doc), ['status', 'info'])
+  assert.equal(doc.info.state, 'RestoreSnapshotCompleted')
+  assert.equal(doc.info.progress, 100)
+  assert.deepEqual(doc, await client.getRestoreSnapshotState({ job_id: job }))
+  assert.deepEqual(doc.info, await client.waitForRestoreSnapshot({ job_id: job, interval: 10 }))
 })
 
 test('wait: exit 1 on Failed (reason shown; --json carries code, info)', async () => {
@@ -171,12 +178,13 @@ test('wait: exit 1 on Failed (reason shown; --json carries code, info)', async (
   const r = await cli(['wait', job, '--interval', '10'])
   assert.equal(r.code, 1, show(r))
   assert.match(r.stderr, /failed: disk on fire/)
-  const doc = await json(['wait', job, '--interval', '10'], 1)
-  assert.equal(doc.code, 'RESTORE_FAILED')
-  assert.match(doc.error, /disk on fire/)
-  assert.equal(doc.info.state, 'RestoreSnapshotFailed')
-  assert.equal(doc.info.job_id, job)
-  assert.equal(doc.status.code, 0)
+  const { error } = await json(['wait', job, '--interval', '10'], 1)
+  assert.equal(error.code, 'RESTORE_FAILED')
+  assert.match(error.message, /disk on fire/)
+  assert.equal(error.info.state, 'RestoreSnapshotFailed')
+  assert.equal(error.info.job_id, job)
+  assert.equal(error.job_id, job)
+  assert.equal(error.status.code, 0)
 })
 
 test('wait: exit 2 when --wait-timeout passes (job stuck in Executing)', async () => {
@@ -185,20 +193,20 @@ test('wait: exit 2 when --wait-timeout passes (job stuck in Executing)', async (
   assert.equal(r.code, 2, show(r))
   assert.match(r.stderr, /did not finish within 300 ms/)
   assert.ok(Date.now() - t0 < 10000)
-  const doc = await json(['wait', STUCK, '--wait-timeout', '200', '--interval', '50'], 2)
-  assert.equal(doc.code, 'RESTORE_TIMEOUT')
-  assert.equal(doc.info.state, 'RestoreSnapshotExecuting')
-  assert.equal(doc.info.progress, 40)
+  const { error } = await json(['wait', STUCK, '--wait-timeout', '200', '--interval', '50'], 2)
+  assert.equal(error.code, 'RESTORE_TIMEOUT')
+  assert.equal(error.info.state, 'RestoreSnapshotExecuting')
+  assert.equal(error.info.progress, 40)
 })
 
 test('wait: exit 3 on an unknown job (--json carries status 2101)', async () => {
   const r = await cli(['wait', '424242', '--interval', '10'])
   assert.equal(r.code, 3, show(r))
   assert.match(r.stderr, /restore job not found/)
-  const doc = await json(['wait', '424242', '--interval', '10'], 3)
-  assert.equal(doc.code, 'RESTORE_STATUS')
-  assert.equal(doc.status.code, 2101)
-  assert.equal(doc.info, null)
+  const { error } = await json(['wait', '424242', '--interval', '10'], 3)
+  assert.equal(error.code, 'MILVUS_STATUS')
+  assert.equal(error.status.code, 2101)
+  assert.equal(error.info, null)
 })
 
 test('jobs: all, filtered by collection and by database, none', async () => {
@@ -259,15 +267,17 @@ test('restore: job started; --wait to Completed (exit 0) or Failed (exit 1); --j
   const lines = plain.stdout.trim().split('\n')
   const m = /^restore job (\d+) started$/.exec(lines[0])
   assert.ok(m, lines[0])
-  assert.match(lines.at(-1), new RegExp(`^job ${m[1]}: RestoreSnapshotCompleted 100% \\(good -> default\\.r_wait, took \\d+ ms\\)$`))
+  assert.match(lines.at(-1), new RegExp(`^job ${m[1]}: RestoreSnapshotCompleted 100% \\(good -> default\\.r_wait, started ${ISO}, took \\d+ ms\\)$`))
 
   const doc = await json(['restore', 'good', '--from', 'books', '--to', 'r_json', '--wait', '--interval', '10'])
-  assert.equal(doc.state, 'RestoreSnapshotCompleted')
-  assert.equal(doc.collection_name, 'r_json')
+  assert.deepEqual(Object.keys(doc), ['status', 'job_id', 'info'])
+  assert.equal(doc.info.job_id, doc.job_id)
+  assert.equal(doc.info.state, 'RestoreSnapshotCompleted')
+  assert.equal(doc.info.collection_name, 'r_json')
 
   const cross = await json(['restore', 'weekly', '--from', 'logs', '--from-db', 'analytics', '--to', 'logs_copy', '--to-db', 'default', '--wait', '--interval', '10'])
-  assert.equal(cross.db_name, 'default')
-  assert.equal(cross.collection_name, 'logs_copy')
+  assert.equal(cross.info.db_name, 'default')
+  assert.equal(cross.info.collection_name, 'logs_copy')
 
   const bad = await cli(['restore', 'bad', '--from', 'books', '--to', 'r_bad', '--wait', '--interval', '10'])
   assert.equal(bad.code, 1, show(bad))
@@ -279,6 +289,10 @@ test('restore: job started; --wait to Completed (exit 0) or Failed (exit 1); --j
 })
 
 const COMMANDS = {
+  create: 'create <collection> <snapshot>',
+  drop: 'drop <collection> <snapshot>',
+  pin: 'pin <collection> <snapshot>',
+  unpin: 'unpin <pin_id>',
   state: 'state <job_id>',
   wait: 'wait <job_id>',
   jobs: 'jobs [--db NAME] [--collection NAME]',
@@ -361,9 +375,11 @@ test(
   '--json with a Milvus error status still prints one JSON document (as wait --json does)',
   async () => {
     const doc = await json(['state', '424242'], 3)
-    assert.equal(doc.status.code, 2101)
+    assert.deepEqual(doc.error.code, 'MILVUS_STATUS')
+    assert.equal(doc.error.status.code, 2101)
+    assert.match(doc.error.message, /restore job not found: jobID=424242/)
     const missing = await json(['snapshots', 'nope'], 3)
-    assert.equal(missing.status.code, 100)
+    assert.equal(missing.error.status.code, 100)
   },
 )
 
@@ -548,7 +564,8 @@ test('wait on a pty (python3 pty.spawn): the bar is redrawn in place as the job 
   assert.ok(bars.length >= 3, `expected several bar redraws:\n${JSON.stringify(out)}`)
   assert.ok(bars.every((m) => m[1] === job))
   assert.ok(bars.some((m) => m[4] === 'Executing' && Number(m[3]) > 0 && Number(m[3]) < 100), 'never drawn part-way')
-  assert.match(out, new RegExp(`job ${job}: RestoreSnapshotCompleted 100%`))
+  // On a terminal the state is coloured (green for Completed).
+  assert.match(out, new RegExp(`job ${job}: \x1b\\[32mRestoreSnapshotCompleted\x1b\\[0m 100%`))
 })
 
 test('wait on a pty: the last bar drawn is 100% | Completed', { skip: NO_PTY }, async () => {
@@ -558,3 +575,233 @@ test('wait on a pty: the last bar drawn is 100% | Completed', { skip: NO_PTY }, 
   assert.equal(last[3], '100')
   assert.equal(last[4], 'Completed')
 })
+
+// ---- create, drop, pin, unpin; --version, help; -- before negative numbers (issue 14) ------
+
+test('create, describe, drop: a snapshot made and removed from the command line', async () => {
+  const made = await cli(['create', 'books', 'cli_made', '--description', 'from the CLI', '--protect', '60'])
+  assert.equal(made.code, 0, show(made))
+  assert.equal(made.stdout, 'snapshot cli_made of books created\n')
+  const described = await client.describeSnapshot({ collection_name: 'books', snapshot_name: 'cli_made' })
+  assert.equal(described.status.code, 0)
+  assert.equal(described.description, 'from the CLI')
+  const rec = sim.records().filter((r) => r.method === 'CreateSnapshot').at(-1)
+  assert.equal(rec.request.compaction_protection_seconds, '60')
+  // Human output: created as ISO 8601; --json keeps the raw create_ts.
+  const text = await cli(['describe', 'books', 'cli_made'])
+  assert.match(text.stdout, new RegExp(`^  created: ${ISO}$`, 'm'))
+  assert.ok(text.stdout.includes(`created: ${new Date(Number(described.create_ts)).toISOString()}`), text.stdout)
+  assert.equal((await json(['describe', 'books', 'cli_made'])).create_ts, described.create_ts)
+
+  const again = await json(['create', 'books', 'cli_made'], 3)
+  assert.equal(again.error.code, 'MILVUS_STATUS')
+  assert.equal(again.error.status.code, 1100)
+  assert.match(again.error.message, /snapshot name cli_made already exists/)
+  const badProtect = await json(['create', 'books', 'cli_x', '--protect', '604801'], 3)
+  assert.match(badProtect.error.message, /compaction_protection_seconds should be in range/)
+  const inDb = await json(['create', 'logs', 'cli_db', '--db', 'analytics'])
+  assert.deepEqual(Object.keys(inDb), ['status'])
+  assert.deepEqual((await client.listSnapshots({ collection_name: 'logs', db_name: 'analytics' })).snapshots.sort(), ['cli_db', 'weekly'])
+
+  const dropped = await cli(['drop', 'books', 'cli_made'])
+  assert.equal(dropped.code, 0, show(dropped))
+  assert.equal(dropped.stdout, 'snapshot cli_made of books dropped\n')
+  assert.ok(!(await client.listSnapshots({ collection_name: 'books' })).snapshots.includes('cli_made'))
+  assert.equal((await cli(['drop', 'logs', 'cli_db', '--db', 'analytics'])).code, 0)
+  const noCollection = await json(['drop', 'nope', 'x'], 3)
+  assert.equal(noCollection.error.status.code, 100)
+})
+
+test('pin and unpin: the pin id printed, then released; bad ttl and unknown snapshot refused', async () => {
+  const r = await cli(['pin', 'books', 'good', '--ttl', '120'])
+  assert.equal(r.code, 0, show(r))
+  const m = /^pin (\d+) holds snapshot good of books\n$/.exec(r.stdout)
+  assert.ok(m, r.stdout)
+  const rec = sim.records().filter((x) => x.method === 'PinSnapshotData').at(-1)
+  assert.equal(rec.request.ttl_seconds, '120')
+  const doc = await json(['pin', 'books', 'good'])
+  assert.deepEqual(Object.keys(doc), ['status', 'pin_id'])
+  assert.match(doc.pin_id, /^[1-9]\d*$/)
+  assert.notEqual(doc.pin_id, m[1])
+
+  const un = await cli(['unpin', m[1]])
+  assert.equal(un.code, 0, show(un))
+  assert.equal(un.stdout, `pin ${m[1]} released\n`)
+  assert.equal(sim.records().filter((x) => x.method === 'UnpinSnapshotData').at(-1).request.pin_id, m[1])
+  assert.deepEqual(Object.keys(await json(['unpin', doc.pin_id])), ['status'])
+
+  const ghost = await json(['pin', 'books', 'ghost'], 3)
+  assert.match(ghost.error.message, /snapshot not found/)
+  const ttl = await json(['pin', 'books', 'good', '--ttl', '2592001'], 3)
+  assert.match(ttl.error.message, /ttl_seconds should be in range/)
+})
+
+test('--version, help <command>, <command> --help; unknown help topics are usage errors', async () => {
+  const { version } = require('../package.json')
+  const v = await cli(['--version'])
+  assert.equal(v.code, 0, show(v))
+  assert.equal(v.stdout, `milvus-native ${version}\n`)
+  assert.deepEqual(await json(['--version']), { version })
+  for (const [name, usage] of Object.entries(COMMANDS)) {
+    const viaHelp = await cli(['help', name])
+    assert.equal(viaHelp.code, 0, show(viaHelp))
+    assert.ok(viaHelp.stdout.startsWith(`Usage: milvus-native ${usage}`), `help ${name}: ${viaHelp.stdout.split('\n')[0]}`)
+    assert.equal(viaHelp.stdout, (await cli([name, '--help'])).stdout)
+  }
+  const top = await cli(['help'])
+  assert.equal(top.code, 0)
+  assert.match(top.stdout, /^Usage: milvus-native <command>/)
+  const unknown = await cli(['help', 'bogus'])
+  assert.equal(unknown.code, 64, show(unknown))
+  assert.match(unknown.stderr, /no help for "bogus"/)
+})
+
+test('-- before a negative number; a bad id is a usage error in CLI terms', async () => {
+  const neg = await cli(['state', '--', '-1'])
+  assert.equal(neg.code, 3, show(neg))
+  assert.match(neg.stderr, /restore job not found: jobID=-1/)
+  const noDash = await cli(['state', '-1'])
+  assert.equal(noDash.code, 64, show(noDash))
+  assert.match(noDash.stderr, /"-1" looks like a negative number: put -- before it, e.g. milvus-native state -- -1/)
+  for (const [args, want] of [
+    [['state', 'abc'], /<job_id> must be an integer \(int64\), got "abc"/],
+    [['wait', '9223372036854775808'], /<job_id> must be an integer \(int64\), got "9223372036854775808"/],
+    [['unpin', '1.5'], /<pin_id> must be an integer \(int64\), got "1.5"/],
+    [['describe', 'books', ''], /<snapshot> must not be empty/],
+    [['pin', 'books', 'good', '--ttl', '-5'], /looks like a negative number/],
+    [['pin', 'books', 'good', '--ttl', '1h'], /--ttl must be a whole number of seconds, got "1h"/],
+    [['create', 'books', 'x', '--protect', 'soon'], /--protect must be a whole number of seconds/],
+  ]) {
+    const r = await cli(args)
+    assert.equal(r.code, 64, show(r))
+    assert.match(r.stderr, want)
+    // The library's field names (job_id: ..., "is missing") do not leak through.
+    assert.doesNotMatch(r.stderr, /job_id:|is missing|TypeError/)
+  }
+})
+
+test('--json: one documented shape per command; errors are { error: { code, message } }, code never null', async () => {
+  const job = await freshRestore('good', 'shape_job')
+  await client.waitForRestoreSnapshot({ job_id: job, interval: 10 })
+  const pinned = await client.pinSnapshotData({ collection_name: 'books', snapshot_name: 'good' })
+  // The shapes of README.md's "Command line" section.
+  const shapes = [
+    [['create', 'books', 'shape_snap'], ['status']],
+    [['snapshots', 'books'], ['status', 'snapshots']],
+    [['describe', 'books', 'shape_snap'], ['status', 'name', 'description', 'collection_name', 'partition_names', 'create_ts', 's3_location']],
+    [['pin', 'books', 'shape_snap'], ['status', 'pin_id']],
+    [['unpin', pinned.pin_id], ['status']],
+    [['restore', 'shape_snap', '--from', 'books', '--to', 'shape_r'], ['status', 'job_id']],
+    [['restore', 'shape_snap', '--from', 'books', '--to', 'shape_rw', '--wait', '--interval', '10'], ['status', 'job_id', 'info']],
+    [['state', job], ['status', 'info']],
+    [['wait', job], ['status', 'info']],
+    [['jobs'], ['status', 'jobs']],
+    [['drop', 'books', 'shape_snap'], ['status']],
+  ]
+  for (const [args, keys] of shapes) {
+    const doc = await json(args)
+    assert.deepEqual(Object.keys(doc).sort(), [...keys].sort(), args.join(' '))
+    assert.equal(doc.status.code, 0, args.join(' '))
+    assert.equal(doc.status.error_code, 'Success', args.join(' '))
+  }
+  const errors = [
+    [['state', 'abc'], 64, 'USAGE'],
+    [['bogus'], 64, 'USAGE'],
+    [['state', '424242'], 3, 'MILVUS_STATUS'],
+    [['wait', STUCK, '--wait-timeout', '100', '--interval', '20'], 2, 'RESTORE_TIMEOUT'],
+    [['wait', failed], 1, 'RESTORE_FAILED'],
+    [['state', '1'], 3, 'GRPC', { env: { MILVUS_ADDRESS: sim.address } }],
+    [['state', '1', '--address', '127.0.0.1:1', '--timeout', '2000'], 3, 'GRPC', { env: {} }],
+  ]
+  for (const [args, exit, code, options] of errors) {
+    const doc = await json(args, exit, options)
+    assert.deepEqual(Object.keys(doc), ['error'], args.join(' '))
+    assert.equal(doc.error.code, code, args.join(' '))
+    assert.equal(typeof doc.error.message, 'string')
+    assert.notEqual(doc.error.message, '')
+    if (code === 'GRPC') assert.equal(typeof doc.error.grpc_code, 'number')
+  }
+})
+
+// ---- colours, Ctrl-C: a pseudo-terminal (python3's pty module) -----------------------------
+
+// Runs the CLI on a pty; with `interruptOn`, sends Ctrl-C (\x03, turned into SIGINT by the
+// terminal) once the output matches it. Prints { code, out, sent } as JSON.
+const PTY_SCRIPT = `
+import json, os, pty, re, select, sys, time
+interrupt_on = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+out = b''
+sent = False
+deadline = time.time() + 20
+while time.time() < deadline:
+    ready, _, _ = select.select([fd], [], [], 0.05)
+    if ready:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    if interrupt_on and not sent and re.search(interrupt_on.encode(), out):
+        os.write(fd, b'\\x03')
+        sent = True
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'code': os.waitstatus_to_exitcode(status), 'out': out.decode('utf8', 'replace'), 'sent': sent}))
+`
+
+function onPty(args, { interruptOn = '', env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'python3',
+      ['-c', PTY_SCRIPT, interruptOn, process.execPath, BIN, ...args],
+      { encoding: 'utf8', timeout: 30000, env: childEnv({ COLUMNS: '120', LINES: '30', ...env }) },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))
+    )
+  })
+}
+
+test('colours only on a terminal, and never with NO_COLOR', { skip: NO_PTY }, async () => {
+  const env = { MILVUS_ADDRESS: sim.address, MILVUS_TOKEN: TOKEN }
+  const tty = await onPty(['state', done.job_id], { env })
+  assert.equal(tty.code, 0, tty.out)
+  assert.match(tty.out, /\x1b\[32mRestoreSnapshotCompleted\x1b\[0m/)
+  const noColor = await onPty(['state', done.job_id], { env: { ...env, NO_COLOR: '1' } })
+  assert.equal(noColor.code, 0, noColor.out)
+  assert.doesNotMatch(noColor.out, /\x1b\[/)
+  assert.match(noColor.out, /RestoreSnapshotCompleted 100%/)
+  const failedTty = await onPty(['state', '424242'], { env })
+  assert.equal(failedTty.code, 3)
+  assert.match(failedTty.out, /\x1b\[31mmilvus-native:\x1b\[0m restore job not found/)
+  // Not a terminal: no escape codes at all.
+  const piped = await cli(['state', failed])
+  assert.doesNotMatch(piped.stdout + piped.stderr, /\x1b/)
+})
+
+for (const via of ['wait', 'restore --wait']) {
+  test(`Ctrl-C during ${via} on a terminal: cursor shown again, the job goes on, how to follow it, exit 130`, { skip: NO_PTY }, async () => {
+    let job
+    let args
+    if (via === 'wait') {
+      job = await slowRestore('ctrlc_wait')
+      args = ['wait', job, '--interval', '20', '--address', slow.address]
+    } else {
+      args = ['restore', 'good', '--from', 'books', '--to', 'ctrlc_restore', '--wait', '--interval', '20', '--address', slow.address]
+    }
+    // Interrupt once the bar is drawn (the cursor is hidden then).
+    const r = await onPty(args, { interruptOn: '\\] \\d+% \\|' })
+    assert.ok(r.sent, `the bar never appeared:\n${JSON.stringify(r.out)}`)
+    assert.equal(r.code, 130, JSON.stringify(r.out))
+    if (!job) job = /restore job (\d+) started/.exec(r.out)[1]
+    const hid = r.out.lastIndexOf('\x1b[?25l')
+    assert.ok(hid >= 0, 'the bar hid the cursor')
+    assert.ok(r.out.lastIndexOf('\x1b[?25h') > hid, `the cursor was not shown again:\n${JSON.stringify(r.out)}`)
+    assert.match(r.out, new RegExp(`restore job ${job} goes on running on the server; follow it with: milvus-native wait ${job} --address ${slow.address}`))
+    // And it does go on: the job completes on the server.
+    const info = await slowClient.waitForRestoreSnapshot({ job_id: job, interval: 20 })
+    assert.equal(info.state, 'RestoreSnapshotCompleted')
+  })
+}
