@@ -2,6 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
+use crate::collections;
 use crate::pb::common::{ServerInfo, Status as MilvusStatus};
 use crate::pb::milvus::milvus_service_server::MilvusService;
 use crate::pb::milvus::*;
@@ -214,5 +215,38 @@ impl MilvusService for Sim {
             reply(success())
         })
         .await
+    }
+
+    // The collection RPCs (sim/proto/collections.proto): see collections.rs.
+
+    async fn has_collection(
+        &self,
+        request: Request<HasCollectionRequest>,
+    ) -> Result<Response<BoolResponse>, Status> {
+        self.call("HasCollection", request, collections::has).await
+    }
+
+    async fn show_collections(
+        &self,
+        request: Request<ShowCollectionsRequest>,
+    ) -> Result<Response<ShowCollectionsResponse>, Status> {
+        self.call("ShowCollections", request, collections::show)
+            .await
+    }
+
+    async fn describe_collection(
+        &self,
+        request: Request<DescribeCollectionRequest>,
+    ) -> Result<Response<DescribeCollectionResponse>, Status> {
+        self.call("DescribeCollection", request, collections::describe)
+            .await
+    }
+
+    async fn drop_collection(
+        &self,
+        request: Request<DropCollectionRequest>,
+    ) -> Result<Response<MilvusStatus>, Status> {
+        self.call("DropCollection", request, collections::drop)
+            .await
     }
 }

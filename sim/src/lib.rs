@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) parses flags into [`config::ServeArgs`] and calls [`run`].
 
 pub mod certs;
+mod collections;
 pub mod config;
 pub mod fixtures;
 mod handlers;

@@ -29,10 +29,15 @@ pub struct Snapshot {
 }
 
 #[derive(Debug, Default)]
-struct Collection {
-    id: i64,
+pub(crate) struct Collection {
+    pub(crate) id: i64,
     /// In creation order.
     snapshots: Vec<Snapshot>,
+    /// Unix ms of creation (of the restore's start for a restore target).
+    pub(crate) created_ms: u64,
+    /// The job restoring into this collection: the collection RPCs see it once the job completed
+    /// (collections.rs).
+    pub(crate) restore: Option<Arc<Job>>,
 }
 
 #[derive(Debug)]
@@ -41,8 +46,8 @@ struct Pin {
 }
 
 #[derive(Debug, Default)]
-struct Catalog {
-    dbs: HashMap<String, HashMap<String, Collection>>,
+pub(crate) struct Catalog {
+    pub(crate) dbs: HashMap<String, HashMap<String, Collection>>,
     pins: HashMap<i64, Pin>,
 }
 
@@ -59,10 +64,10 @@ pub struct RestoreTarget<'a> {
 }
 
 pub struct Store {
-    timing: Timing,
+    pub(crate) timing: Timing,
     failing: HashMap<String, Option<String>>,
     ids: AtomicI64,
-    catalog: Mutex<Catalog>,
+    pub(crate) catalog: Mutex<Catalog>,
     jobs: RwLock<BTreeMap<i64, Arc<Job>>>,
 }
 
@@ -119,6 +124,7 @@ impl Store {
                     .entry(name.clone())
                     .or_insert_with(|| Collection {
                         id,
+                        created_ms: now_ms(),
                         ..Default::default()
                     });
             }
@@ -221,31 +227,33 @@ impl Store {
             return Err(MilvusError::target_exists(target.collection, target.db));
         }
         let collection_id = self.next_id();
-        target_db.insert(
-            target.collection.to_string(),
-            Collection {
-                id: collection_id,
-                ..Default::default()
-            },
-        );
         let failure = self.failing.get(&snapshot_name).map(|reason| {
             reason
                 .clone()
                 .unwrap_or_else(|| default_failure(self.timing.segments))
         });
-        let job = Job {
+        let job = Arc::new(Job {
             id: self.next_id(),
             snapshot_name,
             db_name: target.db.to_string(),
             collection_name: target.collection.to_string(),
             start_ms: now_ms(),
             failure,
-        };
+        });
+        target_db.insert(
+            target.collection.to_string(),
+            Collection {
+                id: collection_id,
+                created_ms: job.start_ms,
+                restore: Some(job.clone()),
+                ..Default::default()
+            },
+        );
         let id = job.id;
         let mut jobs = self.jobs.write().unwrap();
         let now = now_ms();
         jobs.retain(|_, j| !j.expired(&self.timing, now));
-        jobs.insert(id, Arc::new(job));
+        jobs.insert(id, job);
         Ok(id)
     }
 
