@@ -483,6 +483,11 @@ function loadBinding() {
         throw new Error(`milvus-native needs Deno's --allow-ffi permission to load its native addon (${c.message})`, { cause: e })
       }
     }
+    // No addon loaded (no prebuilt package for this platform, or it is missing): name the
+    // platform, the supported ones and how to build from source (platform.js, read only here).
+    if (/^(Cannot find native binding|Failed to load native binding)/.test(String(e && e.message))) {
+      throw require('./platform.js').noBindingError(e)
+    }
     throw e
   }
 }
