@@ -5,6 +5,7 @@
 
 const { NativeClient, CompletionHub } = loadBinding()
 const { version } = require('./package.json')
+const delegate = require('./lib/delegate.js')
 
 const RestoreSnapshotState = Object.freeze({
   RestoreSnapshotNone: 'RestoreSnapshotNone',
@@ -447,7 +448,7 @@ class MilvusClient {
     return this._call('checkHealth', data)
   }
 
-  /** Sets the `dbname` header of later calls. */
+  /** Sets the `dbname` header of later calls (of the official delegate too, see lib/delegate.js). */
   async use(data) {
     const db = data && data.db_name
     if (db && typeof db !== 'string') {
@@ -458,6 +459,8 @@ class MilvusClient {
     } catch (e) {
       throw validationError(e)
     }
+    this._db = db || ''
+    if (this._official !== undefined) await this._official.use({ db_name: this._db })
     return { error_code: ErrorCode.SUCCESS, reason: '' }
   }
 
@@ -465,9 +468,11 @@ class MilvusClient {
     return this.use(data)
   }
 
-  /** Every later call rejects with a "client is closed" error. */
+  /** Every later call rejects with a "client is closed" error. Closes the official delegate too. */
   async closeConnection() {
     this._native.close()
+    this._closed = true
+    await delegate.closeDelegate(this)
     return CONNECT_STATUS_SHUTDOWN
   }
 }
@@ -493,3 +498,5 @@ function loadBinding() {
 }
 
 module.exports = { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError, RestoreSnapshotError }
+// Every other method of the official client, and the official package's other exports, lazily.
+delegate.install(MilvusClient, module.exports, { closedError })

@@ -1,7 +1,8 @@
 'use strict'
 // The declarations against the code and against the official SDK:
-// - every runtime export of index.js is declared in index.d.ts and re-exported by index.mjs,
-//   and the declared enums have exactly the runtime members and values;
+// - every runtime export of core.js is declared in core.d.ts and re-exported by core.mjs; index.js
+//   exports those plus the official SDK's exports (lib/official-surface.js), all re-exported by
+//   index.mjs; the declared enums have exactly the runtime members and values;
 // - `__test__/types/compat.ts` (the official SDK's snapshot types against ours, both ways;
 //   the quickstart; negative checks) compiles with `tsc --noEmit --strict`. `skipLibCheck` is
 //   off there, so `index.d.ts` itself is type-checked too.
@@ -14,17 +15,37 @@ const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
-const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
+const dts = fs.readFileSync(path.join(root, 'core.d.ts'), 'utf8')
+const core = require('../core.js')
 const cjs = require('../index.js')
+const surface = require('../lib/official-surface.js')
 
-test('index.d.ts declares every export of index.js, and index.mjs re-exports them all', async () => {
+test('core.d.ts declares every export of core.js, and core.mjs re-exports them all', async () => {
   const declared = [...dts.matchAll(/^export declare (?:class|enum|const|function) (\w+)/gm)].map((m) => m[1])
-  assert.deepStrictEqual(declared.sort(), Object.keys(cjs).sort())
+  assert.deepStrictEqual(declared.sort(), Object.keys(core).sort())
+  const esm = await import('../core.mjs')
+  const named = Object.keys(esm).filter((k) => k !== 'default')
+  assert.deepStrictEqual(named.sort(), Object.keys(core).sort())
+  for (const k of named) assert.strictEqual(esm[k], core[k], k)
+  assert.strictEqual(esm.default, core)
+})
+
+test('index.js exports core.js and the official exports, and index.mjs re-exports them all', async () => {
+  const want = [...new Set([...Object.keys(core), ...surface.exports])].sort()
+  assert.deepStrictEqual(Object.keys(cjs).sort(), want)
+  for (const k of Object.keys(core)) assert.strictEqual(cjs[k], core[k], k)
   const esm = await import('../index.mjs')
   const named = Object.keys(esm).filter((k) => k !== 'default')
-  assert.deepStrictEqual(named.sort(), Object.keys(cjs).sort())
+  assert.deepStrictEqual(named.sort(), want)
   for (const k of named) assert.strictEqual(esm[k], cjs[k], k)
   assert.strictEqual(esm.default, cjs)
+  // index.d.ts re-exports every declaration of core.d.ts by name (the official ones by `export *`).
+  const own = [...dts.matchAll(/^export (?:declare )?(?:type|interface|enum|class|const|function) (\w+)/gm)].map((m) => m[1])
+  const index = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
+  const block = index.match(/^export \{([^}]*)\} from '\.\/core'/m)
+  assert.ok(block, "index.d.ts: export { ... } from './core'")
+  const reexported = block[1].split(',').map((s) => s.trim()).filter(Boolean)
+  assert.deepStrictEqual([...reexported, 'MilvusClient'].sort(), own.sort())
 })
 
 test('the declared enums have the runtime members and values, in order', () => {
