@@ -13,6 +13,12 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class CompletionHub {
   /** `onReady(batch)` is called with the flat array of completions (see `flatten`). */
   constructor(onReady: () => void)
+  /**
+   * The trace headers of the next poll of call `id` (asked with a `Trace` report). A value
+   * gRPC cannot carry is left out: the poll goes out without it (the first poll's headers,
+   * made at call time, reject the call instead).
+   */
+  traceHeaders(id: number, traceparent?: string | undefined | null, tracestate?: string | undefined | null): void
 }
 
 export declare class NativeClient {
@@ -33,15 +39,20 @@ export declare class NativeClient {
    *
    * `options`: whether the request may carry `timeout` or a request id. `index.js` knows it
    * from reads the JIT makes cheap, and its `false` spares three napi property lookups a call.
+   *
+   * `traceparent` / `tracestate`: the W3C trace headers (`trace: true`), sent as given.
    */
-  call(method: number, data: unknown | undefined | null, id: number, abortable: boolean, options: boolean): void
+  call(method: number, data: unknown | undefined | null, id: number, abortable: boolean, options: boolean, traceparent?: string | undefined | null, tracestate?: string | undefined | null): void
   /**
    * Starts call `id`: polls until the restore job ends. Completes with the final info's
    * JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
    * carries the last reply. With `progress`, each change of state or progress before the
    * end is reported through the hub too (`drain()`), in order with the completion.
+   *
+   * `traceparent` given (`''` when the propagator injected none): `trace: true`, and each
+   * later poll asks `index.js` for its own headers through the hub (`PollTrace`).
    */
-  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean): void
+  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean, traceparent?: string, tracestate?: string): void
 }
 
 /** The options `index.js` hands over (already normalised from both constructor forms). */
@@ -66,6 +77,9 @@ export interface NativeConfig {
   requireMilvus3?: boolean
   /** One stderr line per call attempt. */
   debug?: boolean
+  /** The handshake's W3C trace headers (`trace: true`), made in the constructor's context. */
+  traceparent?: string
+  tracestate?: string
 }
 
 /** Why a call did not resolve with a reply. */
@@ -93,4 +107,8 @@ export interface NativeTls {
   certChainPath?: string
   serverName?: string
   skipCertCheck?: boolean
+  /** `tls.verifyOptions.rejectUnauthorized`. */
+  rejectUnauthorized?: boolean
+  /** `tls.verifyOptions.checkServerIdentity`, wrapped by `index.js`. */
+  checkServerIdentity?: (host: string, der: string) => string | null
 }

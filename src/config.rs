@@ -8,6 +8,8 @@ use base64::Engine;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::tls::IdentityCheck;
+
 /// The official client's defaults.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(15_000);
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
@@ -40,6 +42,10 @@ pub struct RawTls {
     pub cert_chain: PemInput,
     pub server_name: Option<String>,
     pub skip_cert_check: bool,
+    /// `tls.verifyOptions.rejectUnauthorized`.
+    pub reject_unauthorized: Option<bool>,
+    /// `tls.verifyOptions.checkServerIdentity`.
+    pub check_server_identity: Option<IdentityCheck>,
 }
 
 /// The options the client understands, already lifted out of the JS object.
@@ -63,7 +69,11 @@ pub struct TlsSettings {
     /// (certificate chain, private key) for mutual TLS.
     pub identity: Option<(Vec<u8>, Vec<u8>)>,
     pub server_name: Option<String>,
+    /// Neither the chain nor the name is checked (`skipCertCheck`, or
+    /// `verifyOptions.rejectUnauthorized: false`).
     pub skip_cert_check: bool,
+    /// Replaces the name check; runs before the connection carries a request (`tls.rs`).
+    pub identity_check: Option<IdentityCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -276,6 +286,7 @@ fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSetti
             identity: None,
             server_name: None,
             skip_cert_check: false,
+            identity_check: None,
         }));
     };
     let ca_pem = read_pem("rootCert", &tls.root_cert)?;
@@ -324,7 +335,10 @@ fn tls_settings(wants_tls: bool, tls: Option<&RawTls>) -> Result<Option<TlsSetti
         ca_pem,
         identity,
         server_name: tls.server_name.clone().filter(|s| !s.is_empty()),
-        skip_cert_check: tls.skip_cert_check,
+        // As grpc-js: `rejectUnauthorized: false` accepts any chain; unlike `skipCertCheck` it
+        // does not turn TLS on by itself.
+        skip_cert_check: tls.skip_cert_check || tls.reject_unauthorized == Some(false),
+        identity_check: tls.check_server_identity.clone(),
     }))
 }
 
@@ -488,6 +502,20 @@ mod tests {
             ..Default::default()
         });
         assert!(Settings::from_raw(&r).unwrap().tls.unwrap().skip_cert_check);
+        // `rejectUnauthorized: false` skips the check of a TLS connection, without asking for one.
+        r.tls = Some(RawTls {
+            reject_unauthorized: Some(false),
+            ..Default::default()
+        });
+        assert!(Settings::from_raw(&r).unwrap().tls.is_none());
+        r.ssl = true;
+        assert!(Settings::from_raw(&r).unwrap().tls.unwrap().skip_cert_check);
+        r.tls = Some(RawTls {
+            reject_unauthorized: Some(true),
+            ..Default::default()
+        });
+        assert!(!Settings::from_raw(&r).unwrap().tls.unwrap().skip_cert_check);
+        r.ssl = false;
         r.tls = Some(RawTls {
             root_cert: PemInput {
                 path: Some("/nonexistent/ca.pem".into()),

@@ -7,6 +7,9 @@ pub const DATABASE: &str = "dbname";
 pub const IDENTIFIER: &str = "identifier";
 pub const UNIXMSEC: &str = "client-request-unixmsec";
 pub const REQUEST_ID: &str = "client-request-id";
+/// W3C trace context, with `trace: true` (see `lib/trace.js`).
+pub const TRACEPARENT: &str = "traceparent";
+pub const TRACESTATE: &str = "tracestate";
 
 /// The longest `client-request-id` we send.
 pub const MAX_REQUEST_ID: usize = 4096;
@@ -44,6 +47,24 @@ pub fn request_id(snake: Given, dashed: Given) -> Result<Option<String>, String>
         )),
         Given::Other(kind) => Err(format!(
             "The `{key}` property must be a string; got a value of type {kind}."
+        )),
+    }
+}
+
+/// A trace header as the application's OpenTelemetry propagator wrote it: sent when not
+/// empty. The propagator is the user's code, so a value gRPC cannot carry is an error naming
+/// the header, never a dropped header.
+pub fn trace_value(name: &str, value: Option<String>) -> Result<Option<String>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) if v.len() > MAX_REQUEST_ID => Err(format!(
+            "The `{name}` header from the OpenTelemetry propagator is {} bytes long; at most {MAX_REQUEST_ID} are sent.",
+            v.len()
+        )),
+        Some(v) if v.bytes().all(|b| (0x20..0x7f).contains(&b)) => Ok(Some(v)),
+        Some(_) => Err(format!(
+            "The `{name}` header from the OpenTelemetry propagator is not printable ASCII."
         )),
     }
 }
@@ -91,6 +112,24 @@ mod tests {
         let e = request_id(s(&"x".repeat(MAX_REQUEST_ID + 1)), Given::Missing).unwrap_err();
         assert!(
             e.contains("`client_request_id`") && e.contains("4097 bytes"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn trace_headers_are_sent_when_sendable() {
+        let tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        assert_eq!(
+            trace_value(TRACEPARENT, Some(tp.into())),
+            Ok(Some(tp.into()))
+        );
+        assert_eq!(trace_value(TRACEPARENT, Some(String::new())), Ok(None));
+        assert_eq!(trace_value(TRACESTATE, None), Ok(None));
+        let e = trace_value(TRACESTATE, Some("a=\u{e9}".into())).unwrap_err();
+        assert!(e.contains("`tracestate`") && e.contains("ASCII"), "{e}");
+        let e = trace_value(TRACESTATE, Some("x".repeat(MAX_REQUEST_ID + 1))).unwrap_err();
+        assert!(
+            e.contains("`tracestate`") && e.contains("4097 bytes"),
             "{e}"
         );
     }

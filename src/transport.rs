@@ -40,10 +40,35 @@ pub struct Call {
     pub request_id: Option<AsciiMetadataValue>,
     /// Flips to `true` when the caller aborts.
     pub cancel: Option<watch::Receiver<bool>>,
+    /// `traceparent` / `tracestate` (`trace: true`), the same on every attempt.
+    pub trace: Option<Trace>,
     /// The channel as it was when the caller made the call, for its first attempt: a call
     /// made before `closeConnection()` still goes out, as with grpc-js, even if the event loop
     /// reaches it after the close. `None`: take the current one.
     pub client: Option<Client>,
+}
+
+/// The W3C trace headers of a call, as the application's propagator injected them.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub parent: Option<AsciiMetadataValue>,
+    pub state: Option<AsciiMetadataValue>,
+}
+
+impl Trace {
+    /// `None` when there is nothing to send; an error names a header gRPC cannot carry.
+    pub fn new(parent: Option<String>, state: Option<String>) -> Result<Option<Trace>, String> {
+        let value = |name, v| {
+            headers::trace_value(name, v).map(|v| {
+                v.map(|v| AsciiMetadataValue::try_from(v).expect("checked printable ASCII"))
+            })
+        };
+        let trace = Trace {
+            parent: value(headers::TRACEPARENT, parent)?,
+            state: value(headers::TRACESTATE, state)?,
+        };
+        Ok((trace.parent.is_some() || trace.state.is_some()).then_some(trace))
+    }
 }
 
 pub struct Transport {
@@ -138,6 +163,14 @@ impl Transport {
         }
         if let Some(id) = &call.request_id {
             md.insert(headers::REQUEST_ID, id.clone());
+        }
+        if let Some(trace) = &call.trace {
+            if let Some(v) = &trace.parent {
+                md.insert(headers::TRACEPARENT, v.clone());
+            }
+            if let Some(v) = &trace.state {
+                md.insert(headers::TRACESTATE, v.clone());
+            }
         }
         request
     }

@@ -33,6 +33,7 @@ mod polling {
     use tokio::sync::watch;
 
     use super::{is_change, RestoreSnapshotInfo, RestoreSnapshotState};
+    use crate::js::hub::PollTrace;
     use crate::proto::milvus::{GetRestoreSnapshotStateRequest, GetRestoreSnapshotStateResponse};
     use crate::transport::{Call, Client, Failure, Reply, Transport};
 
@@ -45,6 +46,8 @@ mod polling {
         /// Bound on each poll (the client's timeout), capped by what is left of `timeout`.
         pub call_timeout: Duration,
         pub cancel: Option<watch::Receiver<bool>>,
+        /// `trace: true`: each poll's trace headers.
+        pub trace: Option<PollTrace>,
     }
 
     /// How a wait ended, with the last reply seen (if any).
@@ -61,7 +64,7 @@ mod polling {
 
     pub async fn wait(
         transport: &Transport,
-        req: WaitRequest,
+        mut req: WaitRequest,
         mut on_change: impl FnMut(&RestoreSnapshotInfo),
     ) -> WaitEnd {
         let started = Instant::now();
@@ -72,11 +75,17 @@ mod polling {
             if left.is_zero() {
                 return WaitEnd::TimedOut(last);
             }
+            let trace = match req.trace.as_mut() {
+                None => None,
+                // Asks the JS thread; bounded, so a JS side that is gone cannot hold the wait.
+                Some(t) => tokio::time::timeout(left, t.next()).await.ok().flatten(),
+            };
             let call = Call {
                 method: "GetRestoreSnapshotState",
                 timeout: req.call_timeout.min(left),
                 request_id: None,
                 cancel: req.cancel.clone(),
+                trace,
                 client: None,
             };
             let message = GetRestoreSnapshotStateRequest { job_id: req.job_id };

@@ -27,6 +27,7 @@ use tonic::{Code, Status};
 use super::coalesce::Coalesce;
 use super::runtime;
 use crate::config::{Settings, TlsSettings};
+use crate::tls::IdentityCheck;
 
 pub type ResponseBody = MapErr<Incoming, fn(hyper::Error) -> Status>;
 
@@ -44,6 +45,8 @@ struct Shared {
     key: Key,
     authority: String,
     tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    /// `checkServerIdentity` and the host name it is given.
+    identity: Option<(IdentityCheck, String)>,
     state: Mutex<State>,
 }
 
@@ -89,6 +92,7 @@ impl Channel {
     }
 
     fn open(settings: &Settings, key: Key) -> Result<Channel, String> {
+        let mut identity = None;
         let tls = match &settings.tls {
             None => None,
             Some(t) => {
@@ -99,6 +103,8 @@ impl Channel {
                     .trim_start_matches('[')
                     .trim_end_matches(']');
                 let name = t.server_name.as_deref().unwrap_or(host).to_string();
+                // As grpc-js: the function gets `serverName` when set, else the address's host.
+                identity = t.identity_check.clone().map(|c| (c, name.clone()));
                 let name = ServerName::try_from(name).map_err(|e| {
                     format!("The `tls` options are not usable: bad server name: {e}")
                 })?;
@@ -110,6 +116,7 @@ impl Channel {
                 key,
                 authority: settings.authority.clone(),
                 tls,
+                identity,
                 state: Mutex::new(State::Idle),
             }),
         })
@@ -136,7 +143,13 @@ fn tls_config(t: &TlsSettings) -> Result<rustls::ClientConfig, String> {
             }
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
-        builder.with_root_certificates(roots)
+        match t.identity_check {
+            // The name is the user's function's to judge, after the handshake.
+            Some(_) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(crate::tls::chain_only(roots)),
+            None => builder.with_root_certificates(roots),
+        }
     };
     let mut config = match &t.identity {
         None => builder.with_no_client_auth(),
@@ -220,12 +233,28 @@ impl Shared {
         let _ = stream.set_nodelay(true);
         let io: Box<dyn Stream> = match &self.tls {
             None => Box::new(stream),
-            Some((config, name)) => Box::new(
-                tokio_rustls::TlsConnector::from(config.clone())
+            Some((config, name)) => {
+                let tls = tokio_rustls::TlsConnector::from(config.clone())
                     .connect(name.clone(), stream)
                     .await
-                    .map_err(|e| transport_error(to("TLS handshake with"), e))?,
-            ),
+                    .map_err(|e| transport_error(to("TLS handshake with"), e))?;
+                if let Some((check, host)) = &self.identity {
+                    // Before the HTTP/2 preface: no request goes out on a refused connection.
+                    let der = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .map_or_else(Vec::new, |c| c.to_vec());
+                    check.check(host.clone(), der).await.map_err(|message| {
+                        Status::unavailable(format!(
+                            "transport error: checkServerIdentity refused the certificate of {}: {message}",
+                            self.authority
+                        ))
+                    })?;
+                }
+                Box::new(tls)
+            }
         };
         let (sender, connection) = Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())

@@ -15,7 +15,9 @@ use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
 
 use super::args::{given, request_object, JsArgs};
-use super::hub::{bare, failure, with_reply, CompletionHub, Outcome, Queue, Report, Settle};
+use super::hub::{
+    bare, failure, with_reply, CompletionHub, Outcome, PollTrace, Queue, Report, Settle,
+};
 use super::options::NativeConfig;
 use super::runtime;
 use super::test_switch::panic_if;
@@ -25,7 +27,7 @@ use crate::headers;
 use crate::proto::common::ClientInfo;
 use crate::proto::milvus::{CheckHealthRequest, ConnectRequest, GetVersionRequest};
 use crate::snapshot::{self, Args, Value};
-use crate::transport::{Call, Client, Failure, Reply, Transport};
+use crate::transport::{Call, Client, Failure, Reply, Trace, Transport};
 use crate::wait::{self, WaitEnd, WaitRequest};
 
 enum Handshake {
@@ -56,6 +58,9 @@ impl NativeClient {
     #[napi(constructor, catch_unwind)]
     pub fn new(mut config: NativeConfig, hub: &CompletionHub) -> Result<Self> {
         let settings = Settings::from_raw(&config.raw()).map_err(invalid)?;
+        // The handshake's trace headers, made in the constructor's context (`trace: true`).
+        let trace =
+            Trace::new(config.traceparent.take(), config.tracestate.take()).map_err(invalid)?;
         let debug = config.debug.unwrap_or(false);
         let transport = Transport::new(settings, debug).map_err(invalid)?;
         let (tx, rx) = watch::channel(Arc::new(Handshake::Pending));
@@ -79,7 +84,7 @@ impl NativeClient {
             };
             let inner2 = inner.clone();
             runtime::spawn(async move {
-                let state = inner2.handshake(request).await;
+                let state = inner2.handshake(request, trace).await;
                 let _ = tx.send(Arc::new(state));
             });
         } else {
@@ -132,6 +137,9 @@ impl NativeClient {
     /// `options`: whether the request may carry `timeout` or a request id. `index.js` knows it
     /// from reads the JIT makes cheap, and its `false` spares three napi property lookups a call.
     #[napi(catch_unwind)]
+    ///
+    /// `traceparent` / `tracestate`: the W3C trace headers (`trace: true`), sent as given.
+    #[allow(clippy::too_many_arguments)]
     pub fn call(
         &self,
         method: u32,
@@ -139,6 +147,8 @@ impl NativeClient {
         id: u32,
         abortable: bool,
         options: bool,
+        traceparent: Option<String>,
+        tracestate: Option<String>,
     ) -> Result<()> {
         panic_if("call");
         let s = Start {
@@ -147,6 +157,7 @@ impl NativeClient {
             id,
             abortable,
             options,
+            trace: Trace::new(traceparent, tracestate).map_err(invalid)?,
         };
         match method {
             0 => s.run(
@@ -223,9 +234,12 @@ impl NativeClient {
     /// JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
     /// carries the last reply. With `progress`, each change of state or progress before the
     /// end is reported through the hub too (`drain()`), in order with the completion.
+    ///
+    /// `traceparent` given (`''` when the propagator injected none): `trace: true`, and each
+    /// later poll asks `index.js` for its own headers through the hub (`PollTrace`).
     #[napi(
         catch_unwind,
-        ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean"
+        ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean, traceparent?: string, tracestate?: string"
     )]
     pub fn wait_for_restore_snapshot(
         &self,
@@ -233,7 +247,17 @@ impl NativeClient {
         id: u32,
         abortable: bool,
         progress: bool,
+        traceparent: Option<String>,
+        tracestate: Option<String>,
     ) -> Result<()> {
+        let trace = match traceparent {
+            None => None,
+            Some(parent) => Some(PollTrace::new(
+                self.inner.queue.clone(),
+                id,
+                Trace::new(Some(parent), tracestate).map_err(invalid)?,
+            )),
+        };
         let args = request_object(data);
         let args_ref = args.as_ref().map(|a| a as &dyn Args);
         let job_id = snapshot::get_restore_snapshot_state(args_ref)
@@ -262,6 +286,7 @@ impl NativeClient {
                 .call_timeout(None)
                 .unwrap_or(DEFAULT_TIMEOUT),
             cancel: abortable.then(|| self.inner.register_abort(id)),
+            trace,
         };
         let inner = self.inner.clone();
         let settle = Settle::new(inner.queue.clone(), id);
@@ -310,6 +335,7 @@ struct Start<'a, 'env> {
     id: u32,
     abortable: bool,
     options: bool,
+    trace: Option<Trace>,
 }
 
 impl Start<'_, '_> {
@@ -329,7 +355,8 @@ impl Start<'_, '_> {
         let message = build(self.args.as_ref().map(|a| a as &dyn Args)).map_err(invalid)?;
         let inner = self.client.inner.clone();
         let options = self.args.as_ref().filter(|_| self.options);
-        let call = inner.call_options(method, options, self.abortable, self.id)?;
+        let mut call = inner.call_options(method, options, self.abortable, self.id)?;
+        call.trace = self.trace;
         let settle = Settle::new(inner.queue.clone(), self.id);
         if call.client.is_none() {
             inner.forget_abort(self.id);
@@ -413,11 +440,12 @@ impl Inner {
             timeout,
             request_id,
             cancel: abortable.then(|| self.register_abort(id)),
+            trace: None,
             client: self.transport.client(),
         })
     }
 
-    async fn handshake(&self, request: ConnectRequest) -> Handshake {
+    async fn handshake(&self, request: ConnectRequest, trace: Option<Trace>) -> Handshake {
         let call = Call {
             method: "Connect",
             timeout: self
@@ -427,6 +455,7 @@ impl Inner {
                 .unwrap_or(DEFAULT_TIMEOUT),
             request_id: None,
             cancel: None,
+            trace,
             client: None,
         };
         let result = self

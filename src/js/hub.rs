@@ -27,7 +27,8 @@ use napi_derive::napi;
 use crate::decode;
 use crate::error::CallError;
 use crate::proto::milvus::GetRestoreSnapshotStateResponse;
-use crate::transport::Failure;
+use crate::transport::{Failure, Trace};
+use tokio::sync::oneshot;
 
 /// Why a call did not resolve with a reply.
 #[napi(object)]
@@ -57,6 +58,9 @@ pub enum Report {
     /// waitForRestoreSnapshot is still waiting: the outcome is the job's info (JSON) for
     /// `onProgress`; the call stays pending.
     Progress = 2,
+    /// waitForRestoreSnapshot (`trace: true`) is about to poll: `index.js` starts the poll's
+    /// span in the caller's context and answers with `traceHeaders`; the call stays pending.
+    Trace = 3,
 }
 
 /// A finished call, or the progress of one.
@@ -78,6 +82,8 @@ pub struct Queue {
     outstanding: AtomicUsize,
     wake: Wake,
     js: JsSide,
+    /// Polls waiting for their trace headers (`PollTrace`), by call id.
+    traces: Mutex<HashMap<u32, oneshot::Sender<Option<Trace>>>>,
 }
 
 /// What the queue uses of its environment, on the environment's JS thread only.
@@ -168,7 +174,7 @@ impl Queue {
         }
         let settled = done
             .iter()
-            .filter(|c| !matches!(c.report, Report::Progress))
+            .filter(|c| !matches!(c.report, Report::Progress | Report::Trace))
             .count();
         // Creating the values fails only while the environment is being torn down (a worker
         // terminated): nobody is left to receive them.
@@ -341,6 +347,7 @@ impl CompletionHub {
             outstanding: AtomicUsize::new(0),
             wake,
             js: JsSide { env: raw, callback },
+            traces: Mutex::new(HashMap::new()),
         });
         Ok(CompletionHub { queue })
     }
@@ -349,6 +356,70 @@ impl CompletionHub {
 impl CompletionHub {
     pub fn queue(&self) -> Arc<Queue> {
         self.queue.clone()
+    }
+}
+
+#[napi]
+impl CompletionHub {
+    /// The trace headers of the next poll of call `id` (asked with a `Trace` report). A value
+    /// gRPC cannot carry is left out: the poll goes out without it (the first poll's headers,
+    /// made at call time, reject the call instead).
+    #[napi(catch_unwind)]
+    pub fn trace_headers(&self, id: u32, traceparent: Option<String>, tracestate: Option<String>) {
+        let waiting = self
+            .queue
+            .traces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some(tx) = waiting {
+            let _ = tx.send(Trace::new(traceparent, tracestate).ok().flatten());
+        }
+    }
+}
+
+/// The trace headers of each poll of a wait (`trace: true`): the first poll's were made at
+/// call time; each later poll asks `index.js`, which starts a span per poll in the caller's
+/// context, as the official client does per call.
+pub struct PollTrace {
+    first: Option<Option<Trace>>,
+    queue: Arc<Queue>,
+    id: u32,
+}
+
+impl PollTrace {
+    pub fn new(queue: Arc<Queue>, id: u32, first: Option<Trace>) -> Self {
+        PollTrace {
+            first: Some(first),
+            queue,
+            id,
+        }
+    }
+
+    /// `None` when there is nothing to send, or nobody left to ask (the JS side is gone).
+    pub async fn next(&mut self) -> Option<Trace> {
+        if let Some(first) = self.first.take() {
+            return first;
+        }
+        let (tx, rx) = oneshot::channel();
+        self.queue
+            .traces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(self.id, tx);
+        self.queue
+            .push(self.id, Either::A(String::new()), Report::Trace);
+        rx.await.ok().flatten()
+    }
+}
+
+impl Drop for PollTrace {
+    fn drop(&mut self) {
+        self.queue
+            .traces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 

@@ -4,7 +4,7 @@ mod args;
 pub(crate) mod channel;
 mod client;
 mod coalesce;
-mod hub;
+pub(crate) mod hub;
 mod options;
 pub(crate) mod runtime;
 mod test_switch;

@@ -2,13 +2,25 @@
 
 use std::collections::HashMap;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use std::sync::Arc;
+
+use base64::Engine;
+use napi::bindgen_prelude::{Buffer, Either, FnArgs};
+use napi::threadsafe_function::ThreadsafeFunction;
+use napi::Status;
 use napi_derive::napi;
 
 use crate::config::{PemInput, RawConfig, RawTls, TimeoutInput};
+use crate::tls::IdentityCheck;
+
+/// `index.js`'s wrapper of `checkServerIdentity`: (host name, the leaf certificate's DER as
+/// base64) → `null` to accept, or the message to fail the connection with. It never throws.
+/// Weak: a client waiting for nothing does not keep the process alive.
+pub type IdentityFn = ThreadsafeFunction<Args2, Option<String>, Args2, Status, false, true>;
+type Args2 = FnArgs<(String, String)>;
 
 /// TLS options, as `ClientConfig.tls`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct NativeTls {
     pub root_cert: Option<Either<String, Buffer>>,
     pub root_cert_path: Option<String>,
@@ -18,10 +30,15 @@ pub struct NativeTls {
     pub cert_chain_path: Option<String>,
     pub server_name: Option<String>,
     pub skip_cert_check: Option<bool>,
+    /// `tls.verifyOptions.rejectUnauthorized`.
+    pub reject_unauthorized: Option<bool>,
+    /// `tls.verifyOptions.checkServerIdentity`, wrapped by `index.js`.
+    #[napi(ts_type = "(host: string, der: string) => string | null")]
+    pub check_server_identity: Option<IdentityFn>,
 }
 
 /// The options `index.js` hands over (already normalised from both constructor forms).
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 pub struct NativeConfig {
     pub address: String,
     pub ssl: Option<bool>,
@@ -43,6 +60,9 @@ pub struct NativeConfig {
     pub require_milvus3: Option<bool>,
     /// One stderr line per call attempt.
     pub debug: Option<bool>,
+    /// The handshake's W3C trace headers (`trace: true`), made in the constructor's context.
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
 }
 
 fn pem(inline: Option<Either<String, Buffer>>, path: Option<String>) -> PemInput {
@@ -76,7 +96,26 @@ impl NativeConfig {
                 cert_chain: pem(t.cert_chain, t.cert_chain_path),
                 server_name: t.server_name,
                 skip_cert_check: t.skip_cert_check.unwrap_or(false),
+                reject_unauthorized: t.reject_unauthorized,
+                check_server_identity: t.check_server_identity.map(identity_check),
             }),
         }
     }
+}
+
+/// The user's `checkServerIdentity`, asked on its JS thread.
+fn identity_check(f: IdentityFn) -> IdentityCheck {
+    let f = Arc::new(f);
+    IdentityCheck::new(move |host, der| {
+        let f = f.clone();
+        let der = base64::engine::general_purpose::STANDARD.encode(der);
+        Box::pin(async move {
+            match f.call_async_catch((host, der).into()).await {
+                Ok(None) => Ok(()),
+                Ok(Some(message)) => Err(message),
+                // The environment is going away (a worker terminated).
+                Err(e) => Err(format!("checkServerIdentity could not run: {e}")),
+            }
+        })
+    })
 }
