@@ -45,6 +45,10 @@ function official(client, what) {
     if (client._closed) throw closedError()
     const { MilvusClient } = loadSdk(what)
     c = new MilvusClient({ ...client.config })
+    // The official client's handshake promise has no handler of its own: a failed handshake
+    // (wrong credentials, say) would be an unhandled rejection, which ends a Node process. As
+    // for milvus-native's own `connectPromise`, it is handled here; calls still see the failure.
+    if (c.connectPromise instanceof Promise) c.connectPromise.catch(() => {})
     // `use()` before the delegate existed: the official use() sets its database header at once.
     if (client._db !== undefined) c.use({ db_name: client._db })
     client._official = c

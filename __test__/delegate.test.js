@@ -1,0 +1,299 @@
+'use strict'
+// Issue 17, at run time: the methods milvus-native does not serve natively go to an official
+// client made on first use with the user's configuration (lib/delegate.js).
+// - the list they are defined from (lib/official-surface.js) is the installed SDK's surface;
+// - native methods never load the official SDK (child processes, require.cache);
+// - the delegate gets the configuration (credentials, database, use()), closeConnection closes it;
+// - without the SDK installed (a copy of this package in a temporary project), snapshot calls
+//   work, delegated ones fail with an error naming the method and the package to install, and
+//   a snapshot-only TypeScript app compiles against `milvus-native/core`.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { startSim } = require('./helpers/sim')
+const surface = require('../lib/official-surface.js')
+const { MilvusClient } = require('..')
+
+const root = path.join(__dirname, '..')
+const SDK = '@zilliz/milvus2-sdk-node'
+const HEAVY = /node_modules[\\/](@zilliz|@grpc|protobufjs|@shanghaikid)[\\/]/
+
+let sim
+before(async () => {
+  sim = await startSim({
+    args: ['--auth', 'ann:secret', '--collection', 'db1/a', '--collection', 'db2/books', '--tick-ms', '10', '--restore-ms', '50'],
+    record: true,
+  })
+})
+after(async () => {
+  if (sim) await sim.stop()
+})
+
+/** Runs a script in a fresh Node; resolves with its last stdout line as JSON. */
+function child(args, cwd = root) {
+  const env = { ...process.env }
+  delete env.NODE_PATH
+  const r = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 60_000 })
+  assert.equal(r.status, 0, `child failed (${r.status} ${r.signal}):\n${r.stdout}\n${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop())
+}
+
+test('lib/official-surface.js is what scripts/official-surface.js makes from the installed SDK', async () => {
+  const { generate, OUT } = require('../scripts/official-surface.js')
+  const { text, done } = generate()
+  await done
+  assert.equal(fs.readFileSync(OUT, 'utf8'), text, 'run `node scripts/official-surface.js`')
+  // The official client's 169 prototype methods are all listed, as public or internal.
+  const { MilvusClient: Official } = require(SDK)
+  const listed = new Set([...Object.keys(surface.methods), ...surface.internal])
+  let count = 0
+  for (let p = Official.prototype; p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const name of Object.getOwnPropertyNames(p)) {
+      if (name === 'constructor') continue
+      count++
+      assert.ok(listed.has(name), name)
+    }
+  }
+  assert.ok(count >= 169, `${count} prototype methods`)
+})
+
+test('every public method and property of the official client is on MilvusClient, and is a function where it is one', () => {
+  const c = new MilvusClient({ address: sim.address, __SKIP_CONNECT__: true })
+  for (const name of Object.keys(surface.methods)) assert.equal(typeof c[name], 'function', name)
+  for (const name of surface.properties) assert.ok(name in c, name)
+  for (const name of surface.internal) {
+    if (!['metadata', 'closed'].includes(name)) continue
+    assert.equal(Object.prototype.hasOwnProperty.call(MilvusClient.prototype, name), false, `${name} is internal`)
+  }
+})
+
+test('a snapshot-only app never loads the official SDK (CommonJS and milvus-native/core as ESM)', () => {
+  const script = (load, tag) => `
+${load}
+const c = new MilvusClient({ address: ${JSON.stringify(sim.address)}, username: 'ann', password: 'secret', database: 'db2' })
+const main = async () => {
+  await c.connectPromise
+  await c.getVersion()
+  await c.checkHealth()
+  await c.use({ db_name: 'db2' })
+  await c.createSnapshot({ collection_name: 'books', snapshot_name: '${tag}' })
+  const { job_id } = await c.restoreSnapshot({ snapshot_name: '${tag}', source_collection_name: 'books', target_collection_name: 'books_${tag}' })
+  await c.waitForRestoreSnapshot({ job_id, interval: 10 })
+  await c.getRestoreSnapshotState({ job_id })
+  await c.listSnapshots({ collection_name: 'books' })
+  await c.listRestoreSnapshotJobs()
+  void Object.keys(m)
+  void typeof c.hasCollection
+  await c.closeConnection()
+  console.log(JSON.stringify(Object.keys(req.cache).filter((k) => ${HEAVY}.test(k))))
+}
+main().catch((e) => { console.error(e); process.exit(1) })
+`
+  const cjs = child(['-e', script("const m = require('milvus-native'); const { MilvusClient } = m; const req = require", 'cjs')])
+  assert.deepEqual(cjs, [])
+  const esm = child([
+    '--input-type=module',
+    '-e',
+    script(
+      "import * as m from 'milvus-native/core'; import { MilvusClient } from 'milvus-native/core'; import { createRequire } from 'node:module'; const req = createRequire(import.meta.url)",
+      'esm'
+    ),
+  ])
+  assert.deepEqual(esm, [])
+  // The check can fail: the first delegated call loads it.
+  const loaded = child([
+    '-e',
+    `const { MilvusClient } = require('milvus-native')
+const c = new MilvusClient({ address: ${JSON.stringify(sim.address)}, __SKIP_CONNECT__: true })
+c.hasCollection({ collection_name: 'x' }).catch(() => {}).finally(async () => {
+  await c.closeConnection()
+  console.log(JSON.stringify(Object.keys(require.cache).some((k) => k.includes('${SDK}'))))
+})`,
+  ])
+  assert.equal(loaded, true)
+})
+
+test('the delegate gets the credentials, the database and use(), and closeConnection closes it', async () => {
+  const seen = sim.records().length
+  const c = new MilvusClient({ address: sim.address, username: 'ann', password: 'secret', database: 'db1', timeout: 5000 })
+  // A use() before the delegate exists carries over.
+  await c.use({ db_name: 'db2' })
+  assert.equal((await c.hasCollection({ collection_name: 'books' })).value, true)
+  // A use() once it exists too.
+  await c.use({ db_name: 'db1' })
+  assert.equal((await c.hasCollection({ collection_name: 'books' })).value, false)
+  assert.equal((await c.hasCollection({ collection_name: 'a' })).value, true)
+  // Properties are the delegate's.
+  assert.equal(typeof c.clientId, 'string')
+  assert.equal(c.timeout, 5000)
+  const { CONNECT_STATUS } = require(SDK)
+  assert.equal(await c.closeConnection(), CONNECT_STATUS.SHUTDOWN)
+  assert.equal(c.connectStatus, CONNECT_STATUS.SHUTDOWN)
+
+  const calls = sim
+    .records()
+    .slice(seen)
+    // The official hasCollection asks DescribeCollection.
+    .filter((r) => r.method === 'DescribeCollection')
+  assert.deepEqual(
+    calls.map((r) => [r.headers.dbname, r.request.collection_name, r.outcome]),
+    [
+      ['db2', 'books', 'ok'],
+      ['db1', 'books', 'ok'],
+      ['db1', 'a', 'ok'],
+    ]
+  )
+  const auth = Buffer.from('ann:secret').toString('base64')
+  for (const r of calls) assert.equal(r.headers.authorization, auth)
+})
+
+test('the positional constructor form is delegated too; wrong credentials reject the call, and the delegate\'s failed handshake is never an unhandled rejection', async () => {
+  const unhandled = []
+  const onUnhandled = (reason) => unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    const c = new MilvusClient(sim.address, false, 'ann', 'wrong')
+    await assert.rejects(c.hasCollection({ collection_name: 'books' }), (e) => {
+      assert.match(String(e.message), /UNAUTHENTICATED|auth/i)
+      return true
+    })
+    // The delegate's own handshake fails around the same time; give it a moment to settle.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await c.closeConnection()
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+  assert.deepEqual(unhandled.map(String), [])
+})
+
+test('after closeConnection, a delegated call that never made its delegate fails as the native ones do', async () => {
+  const c = new MilvusClient({ address: sim.address, __SKIP_CONNECT__: true })
+  await c.closeConnection()
+  await assert.rejects(c.hasCollection({ collection_name: 'books' }), { code: 'ERR_CLIENT_CLOSED' })
+  assert.throws(() => c.session(), { code: 'ERR_CLIENT_CLOSED' })
+  await assert.rejects(c.getRestoreSnapshotState({ job_id: 1 }), { code: 'ERR_CLIENT_CLOSED' })
+})
+
+// ---- without the official SDK ---------------------------------------------------------
+
+/** A project whose node_modules has a copy of this package (its `files`) and no @zilliz. */
+function projectWithoutSdk() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'milvus-native-nosdk-'))
+  const pkgDir = path.join(dir, 'node_modules', 'milvus-native')
+  fs.mkdirSync(pkgDir, { recursive: true })
+  const pkg = require('../package.json')
+  const entries = [...pkg.files, 'package.json', ...fs.readdirSync(root).filter((f) => f.endsWith('.node'))]
+  for (const entry of entries) {
+    const from = path.join(root, entry)
+    if (!fs.existsSync(from)) continue
+    fs.cpSync(from, path.join(pkgDir, entry), { recursive: true })
+  }
+  // Node's types, as a user's project has them (not the SDK).
+  fs.symlinkSync(path.join(root, 'node_modules', '@types'), path.join(dir, 'node_modules', '@types'), 'dir')
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true }))
+  return dir
+}
+
+let noSdk
+test('without the official SDK installed', async (t) => {
+  noSdk = projectWithoutSdk()
+  t.after(() => fs.rmSync(noSdk, { recursive: true, force: true }))
+  await t.test('the SDK cannot be resolved from the project', () => {
+    const out = child(['-e', `let r; try { r = require.resolve('${SDK}') } catch (e) { r = e.code } console.log(JSON.stringify(r))`], noSdk)
+    assert.equal(out, 'MODULE_NOT_FOUND')
+  })
+
+  await t.test('native calls work; delegated methods, properties and exports fail naming the method and the package', () => {
+    const out = child(
+      [
+        '-e',
+        `
+const m = require('milvus-native')
+const c = new m.MilvusClient({ address: ${JSON.stringify(sim.address)}, username: 'ann', password: 'secret' })
+const caught = (f) => { try { const v = f(); return { returned: typeof v } } catch (e) { return { code: e.code, message: e.message } } }
+const main = async () => {
+  const out = {}
+  out.native = (await c.getRestoreSnapshotState({ job_id: 1 })).status.code
+  out.type = typeof c.hasCollection
+  const p = c.hasCollection({ collection_name: 'books' })
+  out.isPromise = p instanceof Promise
+  out.async = await p.then(() => 'resolved', (e) => ({ code: e.code, message: e.message }))
+  out.sync = caught(() => c.session())
+  out.property = caught(() => c.serverInfo)
+  out.export = caught(() => m.DataType)
+  out.keys = Object.keys(m).includes('DataType')
+  out.closed = await c.closeConnection()
+  console.log(JSON.stringify(out))
+}
+main().catch((e) => { console.error(e); process.exit(1) })
+`,
+      ],
+      noSdk
+    )
+    assert.notEqual(out.native, undefined)
+    assert.equal(out.type, 'function')
+    assert.equal(out.isPromise, true)
+    const install = `npm install ${SDK}`
+    assert.equal(out.async.code, 'ERR_MILVUS_SDK_MISSING')
+    assert.ok(out.async.message.includes('MilvusClient.hasCollection()') && out.async.message.includes(install), out.async.message)
+    assert.equal(out.sync.code, 'ERR_MILVUS_SDK_MISSING', 'session() is synchronous: it throws')
+    assert.ok(out.sync.message.includes('MilvusClient.session()'), out.sync.message)
+    assert.equal(out.property.code, 'ERR_MILVUS_SDK_MISSING')
+    assert.ok(out.property.message.includes('MilvusClient.serverInfo'), out.property.message)
+    assert.equal(out.export.code, 'ERR_MILVUS_SDK_MISSING')
+    assert.ok(out.export.message.includes('DataType') && out.export.message.includes(install), out.export.message)
+    assert.equal(out.keys, true)
+    assert.equal(out.closed, 5)
+  })
+
+  await t.test('ESM: both entries load; the official names are undefined', () => {
+    const out = child(
+      [
+        '--input-type=module',
+        '-e',
+        `
+import { MilvusClient, DataType, RestoreSnapshotState } from 'milvus-native'
+import * as core from 'milvus-native/core'
+const c = new core.MilvusClient({ address: ${JSON.stringify(sim.address)}, username: 'ann', password: 'secret' })
+const r = await c.getRestoreSnapshotState({ job_id: 1 })
+await c.closeConnection()
+console.log(JSON.stringify({ same: MilvusClient === core.MilvusClient, DataType: typeof DataType, state: RestoreSnapshotState.RestoreSnapshotCompleted, code: r.status.code }))
+`,
+      ],
+      noSdk
+    )
+    assert.deepEqual(out, { same: true, DataType: 'undefined', state: 'RestoreSnapshotCompleted', code: out.code })
+    assert.equal(typeof out.code, 'number')
+  })
+
+  await t.test('a snapshot-only TypeScript app compiles against milvus-native/core (and not against milvus-native)', () => {
+    const app = (entry) => `
+import { MilvusClient, RestoreSnapshotState, type GetRestoreSnapshotStateResponse } from '${entry}'
+
+const client = new MilvusClient({ address: 'localhost:19530', token: 'root:Milvus' })
+const { job_id } = await client.restoreSnapshot({ snapshot_name: 's', source_collection_name: 'a', target_collection_name: 'b' })
+const res: GetRestoreSnapshotStateResponse = await client.getRestoreSnapshotState({ job_id })
+if (res.info?.state === RestoreSnapshotState.RestoreSnapshotCompleted) console.log(res.info.progress)
+// @ts-expect-error delegated methods are not declared by milvus-native/core
+if (entry === 'milvus-native/core') await client.hasCollection({ collection_name: 'b' })
+await client.closeConnection()
+`
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+    const compile = (file) => {
+      const opts = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16', '--types', 'node']
+      return spawnSync(process.execPath, [tsc, ...opts, file], { cwd: noSdk, encoding: 'utf8', timeout: 120_000 })
+    }
+    fs.writeFileSync(path.join(noSdk, 'core-app.mts'), app('milvus-native/core').replace("if (entry === 'milvus-native/core') ", ''))
+    const ok = compile('core-app.mts')
+    assert.equal(ok.status, 0, `${ok.stdout}${ok.stderr}`)
+    // skipLibCheck is off (the default): core.d.ts itself was checked.
+    fs.writeFileSync(path.join(noSdk, 'full-app.mts'), app('milvus-native').replace(/\/\/ @ts-expect-error.*\n.*\n/, ''))
+    const full = compile('full-app.mts')
+    assert.notEqual(full.status, 0)
+    assert.match(full.stdout, new RegExp(`index\\.d\\.ts.*Cannot find module '${SDK.replace('/', '\\/')}'`))
+  })
+})
