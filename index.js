@@ -181,6 +181,7 @@ const OPTION_TYPES = {
   option: ['object'],
   logLevel: ['string'],
   requireMilvus3: ['boolean'],
+  trace: ['boolean'],
 }
 
 const TLS_TYPES = {
@@ -192,6 +193,7 @@ const TLS_TYPES = {
   certChainPath: ['string'],
   serverName: ['string'],
   skipCertCheck: ['boolean'],
+  verifyOptions: ['object'],
 }
 
 function checkTypes(obj, types, prefix) {
@@ -213,6 +215,7 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'debug']
 function nativeConfig(config) {
   const c = checkTypes(config, OPTION_TYPES, '')
   const tls = c.tls ? checkTypes(c.tls, TLS_TYPES, 'tls.') : undefined
+  if (tls && tls.verifyOptions) Object.assign(tls, verifyOptions(tls.verifyOptions))
   if (c.logLevel !== undefined && !LOG_LEVELS.includes(c.logLevel)) {
     throw new TypeError(`The \`logLevel\` option must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(c.logLevel)}.`)
   }
@@ -238,6 +241,68 @@ function nativeConfig(config) {
   }
 }
 
+// `tls.verifyOptions` (grpc-js's VerifyOptions) → the addon's two TLS fields. The user's
+// `checkServerIdentity(host, cert)` is wrapped so that it gets Node's PeerCertificate shape and
+// never throws into the addon: a returned Error, a thrown value or another truthy return
+// refuses the connection with its message (see README, "Options").
+function verifyOptions(v) {
+  const { rejectUnauthorized, checkServerIdentity } = v
+  if (rejectUnauthorized !== undefined && typeof rejectUnauthorized !== 'boolean') {
+    throw new TypeError(`The \`tls.verifyOptions.rejectUnauthorized\` option must be boolean; got ${typeof rejectUnauthorized}.`)
+  }
+  if (checkServerIdentity !== undefined && typeof checkServerIdentity !== 'function') {
+    throw new TypeError(`The \`tls.verifyOptions.checkServerIdentity\` option must be a function; got ${typeof checkServerIdentity}.`)
+  }
+  const out = { rejectUnauthorized, verifyOptions: undefined }
+  if (checkServerIdentity) {
+    const { X509Certificate } = require('node:crypto')
+    out.checkServerIdentity = (host, der64) => {
+      try {
+        const cert = new X509Certificate(Buffer.from(der64, 'base64')).toLegacyObject()
+        const verdict = checkServerIdentity(host, cert)
+        if (!verdict) return null
+        return verdict instanceof Error ? `${verdict.name}: ${verdict.message}` : `checkServerIdentity returned ${String(verdict)}`
+      } catch (e) {
+        return e instanceof Error ? `${e.name}: ${e.message}` : `checkServerIdentity threw ${String(e)}`
+      }
+    }
+  }
+  return out
+}
+
+// The addon's client; with `trace: true` the tracing (lib/trace.js, loaded only then) and the
+// handshake's span, started in the constructor's context.
+function newNative(client, config) {
+  const native = nativeConfig(config)
+  if (config.trace !== true) return new NativeClient(native, hub)
+  const trace = require('./lib/trace.js').tracing(version)
+  client._trace = trace
+  if (!native.connect) return new NativeClient(native, hub)
+  return trace.run(trace.capture(), (traceparent, tracestate) => new NativeClient({ ...native, traceparent, tracestate }, hub))
+}
+
+// A call with `trace: true`: its span and headers from the context active right now, the
+// caller's. A wait returns that context, for its later polls (`pollTrace`).
+function traced(client, method, data, id, abortable, progress) {
+  const trace = client._trace
+  const ctx = trace.capture()
+  if (method === 'waitForRestoreSnapshot') {
+    trace.run(ctx, (tp, ts) => client._native.waitForRestoreSnapshot(data, id, abortable, progress !== undefined, tp, ts))
+    return { run: trace.run, ctx }
+  }
+  trace.run(ctx, (tp, ts) => client._native.call(METHOD[method], data, id, abortable, hasCallOptions(data), tp, ts))
+}
+
+// A waitForRestoreSnapshot poll is about to go out: its own span, in the wait's caller's
+// context. The addon always gets an answer (no headers if the call is gone or tracing threw).
+function pollTrace(entry, id) {
+  const t = entry && entry.trace
+  try {
+    if (t) return t.run(t.ctx, (tp, ts) => hub.traceHeaders(id, tp, ts))
+  } catch {}
+  hub.traceHeaders(id)
+}
+
 // Calls in flight, by id, in this JS environment. The addon reports finished calls in
 // batches through one hub (see src/js/hub.rs), which calls `drain` with each batch. Entries
 // hold only what settling needs, never the client, so an idle client can be collected. The
@@ -252,6 +317,7 @@ hub.onReady = drain
 // The third element of each batch triple (Report in src/js/hub.rs).
 const SETTLE_AFTER_PROGRESS = 1
 const PROGRESS = 2
+const TRACE = 3
 
 // `done`: [id, outcome (JSON text or failure), report, …]. Each entry is settled on its own:
 // one that throws (a signal without a working removeEventListener) rejects its own promise and
@@ -261,6 +327,10 @@ function drain(done) {
     const id = done[i]
     const out = done[i + 1]
     const entry = pending.get(id)
+    if (done[i + 2] === TRACE) {
+      pollTrace(entry, id)
+      continue
+    }
     if (entry === undefined) continue // aborted: already rejected
     if (done[i + 2] === PROGRESS) {
       entry.progress(out) // never throws (see waitForRestoreSnapshot)
@@ -334,7 +404,7 @@ class MilvusClient {
       throw new Error('The `address` property is missing.')
     }
     try {
-      this._native = new NativeClient(nativeConfig(config), hub)
+      this._native = newNative(this, config)
     } catch (e) {
       throw validationError(e)
     }
@@ -356,7 +426,7 @@ class MilvusClient {
 
   // Every failure before the call is under way (a throwing getter included) is a rejection.
   _call(method, data, extra) {
-    let signal, id
+    let signal, id, polls
     try {
       signal = data !== null && typeof data === 'object' ? data.signal : undefined
       if (signal !== undefined && signal !== null) {
@@ -366,12 +436,15 @@ class MilvusClient {
         signal = undefined
       }
       id = takeId()
-      if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra !== undefined)
+      if (this._trace !== undefined) polls = traced(this, method, data, id, signal !== undefined, extra)
+      else if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra !== undefined)
       else this._native.call(METHOD[method], data, id, signal !== undefined, hasCallOptions(data))
     } catch (e) {
       return Promise.reject(validationError(e, method))
     }
-    return track(id, method, data, signal, this._native, extra)
+    const p = track(id, method, data, signal, this._native, extra)
+    if (polls !== undefined) pending.get(id).trace = polls
+    return p
   }
 
   getRestoreSnapshotState(data) {
