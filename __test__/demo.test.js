@@ -79,6 +79,9 @@ test('npm run demo exits 0 and prints the final getRestoreSnapshotState object, 
   assert.equal(res.info.snapshot_name, 'nightly')
   assert.equal(res.info.collection_name, 'books_restored')
   assert.ok(Number(res.info.time_cost) > 0, res.info.time_cost)
+  // Then the same client's delegated hasCollection / describeCollection see the restored collection.
+  assert.match(out, /hasCollection books_restored -> true\n/)
+  assert.match(out, /describeCollection books_restored -> Success: id Int64 \(primary key\), vector FloatVector\n/)
 
   // Not a terminal: the wait printed one line per change, ending Completed.
   const lines = out.split('\n').filter((l) => l.startsWith(`job ${job[1]}: `))

@@ -64,6 +64,13 @@ async function main() {
     const state = await client.getRestoreSnapshotState({ job_id: restored.job_id })
     console.log('\ngetRestoreSnapshotState:')
     console.log(JSON.stringify(state, null, 2))
+    // The rest of MilvusClient, through the same client: these two are the official SDK's
+    // (delegated, loaded on this first use); the simulator serves the collection RPCs.
+    const has = await client.hasCollection({ collection_name: 'books_restored' })
+    console.log(`\nhasCollection books_restored -> ${has.value}`)
+    const described = await client.describeCollection({ collection_name: 'books_restored' })
+    const fields = described.schema.fields.map((f) => `${f.name} ${f.data_type}${f.is_primary_key ? ' (primary key)' : ''}`)
+    console.log(`describeCollection books_restored -> ${described.status.error_code}: ${fields.join(', ')}`)
   } finally {
     await client.closeConnection()
     proc.stdin.end()
