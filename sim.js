@@ -118,6 +118,7 @@ async function startSim(options = {}) {
     exited,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
+        proc.ref() // until it has exited: this wait keeps the process alive
         proc.stdin.end()
         proc.kill('SIGTERM')
       }

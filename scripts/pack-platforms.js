@@ -94,7 +94,7 @@ function build(target, { reuse }) {
   const targetDir = path.join(REPO, 'target', zig ? 'zig' : 'platform')
   log(`building the addon for ${triple}${zig ? ' with zig' : ''}`)
   const napiArgs = ['build', '--platform', '--release', '--target', triple, '--target-dir', targetDir]
-  napiArgs.push('--output-dir', out, '--no-js', '--dts', path.join(out, 'binding.d.ts'))
+  napiArgs.push('--output-dir', out, '--no-js', '--dts', 'binding.d.ts') // --dts is relative to --output-dir
   if (zig) napiArgs.push('-x')
   run(process.execPath, [NAPI_CLI, ...napiArgs], { env, stdio: ['ignore', 2, 2] })
   log(`building milvus-sim for ${triple}`)
