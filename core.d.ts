@@ -99,8 +99,19 @@ export interface ClientConfig {
     certChainPath?: string
     /** PEM text of the client's certificate chain. */
     certChain?: string | Uint8Array
-    /** Ignored (grpc-js `checkServerIdentity` options). */
-    verifyOptions?: Record<string, any>
+    /**
+     * grpc-js's `VerifyOptions`, applied whenever TLS is on (the official SDK applies them with
+     * mutual TLS only). `rejectUnauthorized: false`: the chain is not verified (as
+     * `skipCertCheck`). `checkServerIdentity(hostname, cert)` replaces the host-name check: it
+     * gets `serverName` (or the address's host) and Node's `PeerCertificate` shape, runs on
+     * the JS thread before any request is sent on the connection, and a returned `Error` (or a
+     * throw) refuses the connection with its message (code 14 after the retries).
+     */
+    verifyOptions?: {
+      rejectUnauthorized?: boolean
+      checkServerIdentity?: (hostname: string, cert: import('node:tls').PeerCertificate) => Error | undefined
+      [key: string]: any
+    }
     /** Name to verify the server's certificate against, instead of the address's host. */
     serverName?: string
     /** Do not verify the server's certificate. For tests only. Default `false`. */
@@ -112,7 +123,12 @@ export interface ClientConfig {
   __SKIP_CONNECT__?: boolean
   /** protobufjs loader options. Ignored: replies are always decoded as the official defaults do. */
   loaderOptions?: object
-  /** Ignored. */
+  /**
+   * Each call starts a span of the tracer `milvus-node-client` (through `@opentelemetry/api`,
+   * an optional peer dependency) in the caller's context and sends the propagator's
+   * `traceparent` / `tracestate` headers, as the official SDK does; each poll of
+   * `waitForRestoreSnapshot` gets a span of its own. Default `false`.
+   */
   trace?: boolean
   /** Ignored: no telemetry is ever sent. */
   telemetry?: object
