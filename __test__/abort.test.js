@@ -245,9 +245,10 @@ test('aborting after the call settled is harmless; the listener is removed eithe
   })
 })
 
-test('a signal that is not an AbortSignal rejects with a TypeError', async () => {
+test('a signal that is not an AbortSignal (or lacks a method a call uses) rejects at the call with a TypeError', async () => {
   await withSim(async (client, sim) => {
-    for (const signal of [true, 'abort', {}, { aborted: false }]) {
+    const noRemove = { aborted: false, addEventListener() {} }
+    for (const signal of [true, 'abort', {}, { aborted: false }, noRemove, { ...noRemove, removeEventListener: 'no' }]) {
       await assert.rejects(client.getRestoreSnapshotState({ job_id: STUCK, signal }), (e) => {
         assert.ok(e instanceof TypeError)
         assert.match(e.message, /`signal`/)
@@ -257,6 +258,37 @@ test('a signal that is not an AbortSignal rejects with a TypeError', async () =>
     await sleep(30)
     assert.equal(sim.records().filter((r) => r.method === 'GetRestoreSnapshotState').length, 0)
   })
+})
+
+// A child process: six calls end together, one of them with a signal whose removeEventListener
+// throws when its call settles. Only that call rejects (with the thrown error); the other five
+// resolve; nothing reaches uncaughtException; and with nothing pending the process exits by
+// itself (the hub's keep-alive is released).
+test('one entry that throws while settling rejects only its own promise; the batch settles and the process exits', async () => {
+  const sim = await startSim({ fixtures: FIXTURES })
+  try {
+    const script = `
+      const { MilvusClient } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+      process.on('uncaughtException', (e) => console.log('UNCAUGHT ' + e.message))
+      const c = new MilvusClient({ address: ${JSON.stringify(sim.address)}, __SKIP_CONNECT__: true })
+      const bad = { aborted: false, addEventListener() {}, removeEventListener() { throw new Error('listener plumbing broke') } }
+      const calls = []
+      for (let i = 0; i < 6; i++) calls.push(c.getRestoreSnapshotState({ job_id: ${STUCK}, signal: i === 2 ? bad : undefined }))
+      Promise.allSettled(calls).then((r) => console.log(JSON.stringify(r.map((x) => x.status === 'fulfilled' ? x.value.info.job_id : x.reason.message))))
+    `
+    const t0 = performance.now()
+    const stdout = await new Promise((resolve, reject) => {
+      execFile(process.execPath, ['-e', script], { timeout: 20000 }, (err, out, stderr) => {
+        if (err) return reject(new Error(`child: ${err.message} (killed: ${err.killed}); stdout ${out}; stderr ${stderr}`))
+        resolve(out)
+      })
+    })
+    const ms = Math.round(performance.now() - t0)
+    const job = String(STUCK)
+    assert.deepEqual(stdout.trim().split('\n'), [JSON.stringify([job, job, 'listener plumbing broke', job, job, job])], `exited after ${ms} ms`)
+  } finally {
+    await sim.stop()
+  }
 })
 
 test('1000 concurrent calls aborted in flight: all reject at once, nothing leaks, then a normal call works', async () => {

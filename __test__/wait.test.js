@@ -322,6 +322,29 @@ test('an onProgress that throws neither crashes the process nor stops the wait',
   })
 })
 
+test('onProgress runs in the caller\'s async context: each wait\'s callback finds its caller\'s AsyncLocalStorage store', async () => {
+  const { AsyncLocalStorage } = require('node:async_hooks')
+  const als = new AsyncLocalStorage()
+  await withSim(async (client) => {
+    const jobs = []
+    for (let k = 0; k < 3; k++) jobs.push(await startRestore(client, `als${k}`, `als_copy${k}`))
+    const seen = [[], [], []]
+    const waits = jobs.map((job_id, k) => {
+      const wait = () =>
+        client.waitForRestoreSnapshot({ job_id, interval: 5, timeout: 5000, onProgress: () => seen[k].push(als.getStore()?.k ?? 'none') })
+      // The third wait is made outside any store, while the others run.
+      return k < 2 ? als.run({ k }, wait) : wait()
+    })
+    const infos = await Promise.all(waits)
+    assert.deepEqual(infos.map((i) => i.state), Array(3).fill('RestoreSnapshotCompleted'))
+    for (const [k, stores] of seen.entries()) {
+      assert.ok(stores.length >= 2, `wait ${k}: ${stores.length} onProgress calls`)
+      // The final call (Completed, reported with the settlement) too.
+      assert.deepEqual(stores, Array(stores.length).fill(k < 2 ? k : 'none'), `wait ${k}'s onProgress saw stores ${stores.join(', ')}`)
+    }
+  }, { timing: ['--tick-ms', '30', '--restore-ms', '200', '--segments', '4'] })
+})
+
 const BAD_OPTIONS = [
   [{ interval: 0 }, 'interval'],
   [{ interval: -1 }, 'interval'],

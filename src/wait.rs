@@ -1,5 +1,11 @@
 //! `waitForRestoreSnapshot`: poll GetRestoreSnapshotState until the job ends, in Rust (no JS
 //! timer per poll), bounded by an overall timeout and cancellable.
+//!
+//! Outages are ridden out: a poll that fails with a transient code (UNAVAILABLE, which a
+//! refused or dropped connection is, or its own DEADLINE_EXCEEDED) is followed by another
+//! after a pause (`outage_pause`), until the wait's own timeout; its last error becomes the
+//! timeout's cause. A Milvus error status, Failed, an abort or any other code ends the wait
+//! at once.
 
 use std::time::Duration;
 
@@ -10,6 +16,23 @@ pub use polling::{wait, WaitEnd, WaitRequest};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(1000);
+/// The longest pause between two polls during an outage (unless `interval` is longer).
+pub const OUTAGE_PAUSE_CAP: Duration = Duration::from_secs(5);
+
+/// gRPC codes that a wait polls through: the server is away or slow, not saying no.
+pub fn is_transient(code: i32) -> bool {
+    // 14 UNAVAILABLE (refused, reset, GOAWAY, a proxy restarting), 4 DEADLINE_EXCEEDED.
+    code == 14 || code == 4
+}
+
+/// The pause after the `failures`-th transient failure in a row: `interval`, doubling with each
+/// further failure, capped at `OUTAGE_PAUSE_CAP` (or `interval`, if longer). The caller caps it
+/// by what is left of the wait.
+pub fn outage_pause(interval: Duration, failures: u32) -> Duration {
+    let cap = interval.max(OUTAGE_PAUSE_CAP);
+    let doublings = failures.saturating_sub(1).min(31);
+    interval.saturating_mul(1u32 << doublings).min(cap)
+}
 
 /// Whether the job has ended (Completed or Failed).
 pub fn is_final(info: &RestoreSnapshotInfo) -> bool {
@@ -32,7 +55,8 @@ mod polling {
 
     use tokio::sync::watch;
 
-    use super::{is_change, RestoreSnapshotInfo, RestoreSnapshotState};
+    use super::{is_change, is_transient, outage_pause, RestoreSnapshotInfo, RestoreSnapshotState};
+    use crate::error::CallError;
     use crate::js::hub::PollTrace;
     use crate::proto::milvus::{GetRestoreSnapshotStateRequest, GetRestoreSnapshotStateResponse};
     use crate::transport::{Call, Client, Failure, Reply, Transport};
@@ -57,7 +81,8 @@ mod polling {
         Failed(GetRestoreSnapshotStateResponse),
         /// The server answered with a Milvus error status (e.g. job not found).
         Status(GetRestoreSnapshotStateResponse),
-        TimedOut(Option<GetRestoreSnapshotStateResponse>),
+        /// Out of time: the last reply, and the last poll's error if it failed (an outage).
+        TimedOut(Option<GetRestoreSnapshotStateResponse>, Option<CallError>),
         Unimplemented,
         Call(Failure),
     }
@@ -70,10 +95,13 @@ mod polling {
         let started = Instant::now();
         let mut last: Option<GetRestoreSnapshotStateResponse> = None;
         let mut cancel = req.cancel.clone();
+        // Transient failures in a row, and the latest one's error.
+        let mut failures = 0u32;
+        let mut outage: Option<CallError> = None;
         loop {
             let left = req.timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
-                return WaitEnd::TimedOut(last);
+                return WaitEnd::TimedOut(last, outage);
             }
             let trace = match req.trace.as_mut() {
                 None => None,
@@ -89,20 +117,34 @@ mod polling {
                 client: None,
             };
             let message = GetRestoreSnapshotStateRequest { job_id: req.job_id };
-            let result = transport
-                .unary(call, message, |mut c: Client, r| async move {
-                    c.get_restore_snapshot_state(r).await
-                })
-                .await;
+            let poll = transport.unary(call, message, |mut c: Client, r| async move {
+                c.get_restore_snapshot_state(r).await
+            });
+            // The client's retries within one poll cannot take it past the wait's end either.
+            let Ok(result) = tokio::time::timeout(left, poll).await else {
+                return WaitEnd::TimedOut(last, outage);
+            };
             let reply = match result {
                 Ok(Reply::Message(reply)) => reply,
                 Ok(Reply::Unimplemented) => return WaitEnd::Unimplemented,
                 // The poll ran out of the overall time, not of its own: report the wait's timeout.
                 Err(Failure::Grpc(e)) if e.code == 4 && started.elapsed() >= req.timeout => {
-                    return WaitEnd::TimedOut(last)
+                    return WaitEnd::TimedOut(last, outage)
+                }
+                Err(Failure::Grpc(e)) if is_transient(e.code) => {
+                    failures += 1;
+                    outage = Some(e);
+                    let left = req.timeout.saturating_sub(started.elapsed());
+                    let pause = outage_pause(req.interval, failures).min(left);
+                    if pause_or_abort(pause, cancel.as_mut()).await {
+                        return WaitEnd::Call(Failure::Aborted);
+                    }
+                    continue;
                 }
                 Err(f) => return WaitEnd::Call(f),
             };
+            failures = 0;
+            outage = None;
             if reply
                 .status
                 .as_ref()
@@ -126,14 +168,24 @@ mod polling {
             }
             last = Some(reply);
             let left = req.timeout.saturating_sub(started.elapsed());
-            let pause = tokio::time::sleep(req.interval.min(left));
-            match cancel.as_mut() {
-                None => pause.await,
-                Some(rx) => {
-                    tokio::select! {
-                        Ok(_) = rx.wait_for(|aborted| *aborted) => return WaitEnd::Call(Failure::Aborted),
-                        _ = pause => {}
-                    }
+            if pause_or_abort(req.interval.min(left), cancel.as_mut()).await {
+                return WaitEnd::Call(Failure::Aborted);
+            }
+        }
+    }
+
+    /// Sleeps for `pause`; `true` if the caller aborted first.
+    async fn pause_or_abort(pause: Duration, cancel: Option<&mut watch::Receiver<bool>>) -> bool {
+        let pause = tokio::time::sleep(pause);
+        match cancel {
+            None => {
+                pause.await;
+                false
+            }
+            Some(rx) => {
+                tokio::select! {
+                    Ok(_) = rx.wait_for(|aborted| *aborted) => true,
+                    _ = pause => false,
                 }
             }
         }
@@ -155,5 +207,27 @@ mod tests {
         assert!(!is_change(Some(&info(1, 0)), &info(1, 0)));
         assert!(is_change(Some(&info(1, 0)), &info(2, 0)));
         assert!(is_change(Some(&info(2, 10)), &info(2, 40)));
+    }
+
+    #[test]
+    fn outage_pauses_double_from_the_interval_up_to_the_cap() {
+        let ms = Duration::from_millis;
+        let pauses: Vec<_> = (1..=8).map(|n| outage_pause(ms(100), n)).collect();
+        assert_eq!(
+            pauses,
+            [100, 200, 400, 800, 1600, 3200, 5000, 5000]
+                .map(ms)
+                .to_vec()
+        );
+        // An interval over the cap is kept as it is; absurd counts do not overflow.
+        assert_eq!(outage_pause(ms(8000), 3), ms(8000));
+        assert_eq!(outage_pause(ms(1), 10_000), OUTAGE_PAUSE_CAP);
+        assert_eq!(outage_pause(Duration::MAX, 40), Duration::MAX);
+    }
+
+    #[test]
+    fn only_unavailable_and_deadline_are_transient() {
+        let transient: Vec<i32> = (0..=16).filter(|&c| is_transient(c)).collect();
+        assert_eq!(transient, [4, 14]);
     }
 }

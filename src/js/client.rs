@@ -317,7 +317,18 @@ impl NativeClient {
                 }
                 WaitEnd::Failed(r) => Either::B(with_reply("restore_failed", Some(&r))),
                 WaitEnd::Status(r) => Either::B(with_reply("restore_status", Some(&r))),
-                WaitEnd::TimedOut(r) => Either::B(with_reply("restore_timeout", r.as_ref())),
+                WaitEnd::TimedOut(r, outage) => {
+                    let mut f = with_reply("restore_timeout", r.as_ref());
+                    // Timed out during an outage: the last poll's error, for the rejection's cause.
+                    if let Some(e) = outage {
+                        let cause = failure(Failure::Grpc(e));
+                        f.code = cause.code;
+                        f.message = cause.message;
+                        f.details = cause.details;
+                        f.metadata = cause.metadata;
+                    }
+                    Either::B(f)
+                }
                 WaitEnd::Unimplemented if inner.require_milvus3 => Either::B(bare("unimplemented")),
                 WaitEnd::Unimplemented => Either::B(bare("restore_unimplemented")),
                 WaitEnd::Call(f) => Either::B(failure(f)),
