@@ -271,14 +271,20 @@ test('import loads the same module instance as require', async () => {
     import { createRequire } from 'node:module'
     const cjs = createRequire(import.meta.url)('milvus-native')
     if (typeof startSim !== 'function') throw new Error('startSim: ' + typeof startSim)
-    if (def !== cjs || m.MilvusClient !== cjs.MilvusClient) throw new Error('two module instances')
+    const named = Object.keys(m).filter((k) => k !== 'default').sort()
+    if (named.join() !== Object.keys(cjs).sort().join()) throw new Error('ESM names ' + named + ' differ from CJS')
+    // The official SDK is not installed here: its re-exported names are undefined in ESM and throw
+    // in CommonJS (README, "The rest of MilvusClient"), so compare milvus-native's own exports.
+    const own = Object.keys(createRequire(import.meta.url)('milvus-native/core'))
+    if (own.length === 0 || own.some((k) => m[k] !== cjs[k]) || def !== cjs) throw new Error('two module instances')
+    if (m.DataType !== undefined) throw new Error('DataType without the SDK: ' + typeof m.DataType)
     console.log('ok')
   `
   const { stdout } = await execFileP('node', ['--input-type=module', '-e', src], { cwd: project, env: cleanEnv, encoding: 'utf8', timeout: 60_000 })
   assert.equal(stdout.trim(), 'ok')
 })
 
-test('the quickstart and startSim type-check against the installed package (tsc --strict, node16)', async () => {
+test('the quickstart (ESM and CommonJS) and startSim type-check against the installed package (tsc --strict, node16)', async () => {
   fs.writeFileSync(
     path.join(project, 'quickstart.mts'),
     `
@@ -294,9 +300,10 @@ await sim.stop()
 await startSim({ port: '1' })
 `
   )
+  fs.writeFileSync(path.join(project, 'quickstart-cjs.ts'), "import m = require('milvus-native')\nexport const c = new m.MilvusClient('localhost:19530')\n")
   const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
   const args = [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'node16', '--moduleResolution', 'node16']
-  args.push('--typeRoots', path.join(REPO, 'node_modules', '@types'), '--types', 'node', 'quickstart.mts')
+  args.push('--typeRoots', path.join(REPO, 'node_modules', '@types'), '--types', 'node', 'quickstart.mts', 'quickstart-cjs.ts')
   try {
     await execFileP(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 120_000 })
   } catch (e) {
