@@ -177,7 +177,7 @@ test('the same options, well formed, construct', async () => {
   }
 })
 
-test('unknown and unimplemented options are accepted and do not get in the way', async () => {
+test('unknown and ignored options are accepted and do not get in the way', async () => {
   await withSim({}, async (sim) => {
     const client = new Native({
       address: sim.address,
@@ -185,7 +185,6 @@ test('unknown and unimplemented options are accepted and do not get in the way',
       pool: { min: 1, max: 5 },
       channelOptions: { 'grpc.keepalive_time_ms': 1000, 'grpc.max_receive_message_length': -1 },
       loaderOptions: { longs: Number },
-      trace: true,
       isGlobal: false,
       logLevel: 'info',
       logPrefix: 'x',
@@ -225,5 +224,163 @@ test('timeout as a number or a time token, seen as grpc-timeout', async () => {
     for (const [i, [timeout, ms]] of cases.entries()) {
       assert.ok(sent[i] <= ms && sent[i] > ms - 250, `timeout ${timeout}: grpc-timeout ${sent[i]} ms, want about ${ms}`)
     }
+  })
+})
+
+// The README's options table (issue 19, item 4): one test per row, each failing if the row's
+// claim broke. `seen(config)` makes one call with a fresh client and returns what the server
+// recorded of it (headers, request) and the reply.
+const OPTIONS_FIXTURES = {
+  1: { info: { job_id: '1', state: 3, progress: 100 } },
+  2: { fault: { code: 14, message: 'try again', fail_times: 2 }, info: { job_id: '2', state: 3 } },
+  3: { fault: { delay_ms: 60000 }, info: { job_id: '3', state: 2 } },
+}
+let optionsSim
+const b64 = (s) => Buffer.from(s).toString('base64')
+
+async function seen(config, req = { job_id: 1 }, sim = optionsSim) {
+  const client = new Native({ address: sim.address, __SKIP_CONNECT__: true, ...config })
+  const from = sim.records().length
+  try {
+    const reply = await client.getRestoreSnapshotState(req)
+    const [call] = sim.records().slice(from).filter((r) => r.method === 'GetRestoreSnapshotState')
+    return { reply, headers: call.headers, all: sim.records().slice(from) }
+  } finally {
+    await client.closeConnection()
+  }
+}
+
+test.describe('options table', () => {
+  test.before(async () => {
+    optionsSim = await startSim({ record: true, fixtures: OPTIONS_FIXTURES })
+  })
+  test.after(() => optionsSim.stop())
+
+  test('address: http:// stripped; https:// turns TLS on', async () => {
+    assert.equal((await seen({ address: `http://${optionsSim.address}` })).reply.info.state, 'RestoreSnapshotCompleted')
+    await assert.rejects(seen({ address: `https://${optionsSim.address}`, maxRetries: 0 }), { code: 14 })
+  })
+
+  test('token / username + password: the authorization header', async () => {
+    assert.equal((await seen({ token: 'root:Milvus' })).headers.authorization, b64('root:Milvus'))
+    assert.equal((await seen({ username: 'u', password: 'p' })).headers.authorization, b64('u:p'))
+    assert.equal((await seen({})).headers.authorization, undefined)
+  })
+
+  test('database: the dbname header', async () => {
+    assert.equal((await seen({ database: 'books' })).headers.dbname, 'books')
+  })
+
+  test('timeout: the deadline sent as grpc-timeout', async () => {
+    const ms = timeoutMs((await seen({ timeout: '3s' })).headers['grpc-timeout'])
+    assert.ok(ms <= 3000 && ms > 2750, `${ms}`)
+  })
+
+  test('maxRetries, retryDelay: a failing attempt is retried', async () => {
+    await assert.rejects(seen({ maxRetries: 1, retryDelay: 1 }, { job_id: 2 }), { code: 14 })
+    const { reply, all } = await seen({ maxRetries: 3, retryDelay: 1 }, { job_id: 2 })
+    assert.equal(reply.info.job_id, '2')
+    assert.deepEqual(all.map((r) => r.outcome), ['ok'], 'the fixture fails its first 2 attempts over all clients')
+  })
+
+  test('ssl, tls.rootCert(Path), tls.privateKey + certChain, tls.serverName, tls.skipCertCheck, tls.verifyOptions', async () => {
+    const c = await getCerts()
+    const tlsSim = await startSim({ record: true, fixtures: OPTIONS_FIXTURES, tls: { cert: c.serverCert, key: c.serverKey, clientCa: c.ca } })
+    const mutual = { rootCertPath: c.ca, certChainPath: c.clientCert, privateKeyPath: c.clientKey }
+    const ok = async (config) => assert.equal((await seen({ maxRetries: 0, ...config }, { job_id: 1 }, tlsSim)).reply.info.job_id, '1')
+    const refused = (config) => assert.rejects(seen({ maxRetries: 0, ...config }, { job_id: 1 }, tlsSim), { code: 14 })
+    try {
+      await ok({ ssl: true, tls: mutual })
+      await ok({ tls: { ...mutual, rootCert: fs.readFileSync(c.ca), rootCertPath: undefined } })
+      await refused({ ssl: true, tls: { rootCertPath: c.ca } }) // no client certificate
+      await ok({ tls: { ...mutual, serverName: 'localhost' } })
+      await refused({ tls: { ...mutual, serverName: 'example.com' } })
+      await refused({ ssl: true, tls: { certChainPath: c.clientCert, privateKeyPath: c.clientKey } }) // system roots
+      await ok({ ssl: true, tls: { certChainPath: c.clientCert, privateKeyPath: c.clientKey, skipCertCheck: true } })
+      await ok({ ssl: true, tls: { certChainPath: c.clientCert, privateKeyPath: c.clientKey, verifyOptions: { rejectUnauthorized: false } } })
+      const refuse = () => new Error('not this one')
+      await assert.rejects(seen({ maxRetries: 0, tls: { ...mutual, verifyOptions: { checkServerIdentity: refuse } } }, { job_id: 1 }, tlsSim), {
+        code: 14,
+        message: /Error: not this one/,
+      })
+      await ok({ tls: { ...mutual, verifyOptions: { checkServerIdentity: () => undefined }, serverName: 'example.com' } })
+    } finally {
+      await tlsSim.stop()
+    }
+  })
+
+  test('trace: traceparent from the registered propagator; none with trace off', async () => {
+    const api = require('@opentelemetry/api')
+    const { W3CTraceContextPropagator } = require('@opentelemetry/core')
+    const { TracerProvider } = require('@opentelemetry/sdk-trace')
+    const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks')
+    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+    api.propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+    api.trace.setGlobalTracerProvider(new TracerProvider())
+    assert.match((await seen({ trace: true })).headers.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/)
+    assert.equal((await seen({ trace: false })).headers.traceparent, undefined)
+    assert.equal((await seen({})).headers.traceparent, undefined)
+  })
+
+  test('option: ClientInfo.reserved of the handshake; __SKIP_CONNECT__: no handshake', async () => {
+    const from = optionsSim.records().length
+    const client = new Native({ address: optionsSim.address, option: { app: 'books' } })
+    await client.connectPromise
+    await client.closeConnection()
+    const [connect] = optionsSim.records().slice(from).filter((r) => r.method === 'Connect')
+    assert.deepEqual(connect.request.client_info.reserved, { app: 'books' })
+    const { all } = await seen({ __SKIP_CONNECT__: true })
+    assert.deepEqual(all.map((r) => r.method), ['GetRestoreSnapshotState'])
+  })
+
+  test('logLevel: debug writes a line per attempt; other levels write nothing', () => {
+    const { spawnSync } = require('node:child_process')
+    const stderr = (logLevel) =>
+      spawnSync(process.execPath, ['-e', `
+        const { MilvusClient } = require(${JSON.stringify(path.resolve(__dirname, '..'))})
+        const c = new MilvusClient({ address: ${JSON.stringify(optionsSim.address)}, __SKIP_CONNECT__: true, logLevel: ${JSON.stringify(logLevel)} })
+        c.getRestoreSnapshotState({ job_id: 1 }).then(() => c.closeConnection())`], { env: { ...process.env, MILVUS_NATIVE_LOG: '' }, encoding: 'utf8' }).stderr
+    assert.match(stderr('debug'), /GetRestoreSnapshotState attempt=1 code=0/)
+    for (const level of ['error', 'warn', 'info']) assert.equal(stderr(level), '', level)
+  })
+
+  test('ignored: logPrefix, id, telemetry, loaderOptions change neither the requests nor the replies', async () => {
+    const strip = ({ reply, headers, all }) => {
+      const { 'client-request-unixmsec': _t, 'grpc-timeout': _d, ...rest } = headers
+      return { reply, headers: rest, methods: all.map((r) => [r.method, r.request]) }
+    }
+    const plain = strip(await seen({}))
+    const ignored = [{ logPrefix: 'books' }, { id: 'client-7' }, { telemetry: { enabled: true, intervalMs: 10 } }, { loaderOptions: { longs: Number, enums: Number, defaults: false } }]
+    for (const config of ignored) assert.deepEqual(strip(await seen(config)), plain, JSON.stringify(config))
+    assert.equal(plain.reply.info.start_time, '0', 'int64 stays a decimal string')
+  })
+
+  test('pool: no cap on calls in flight (a pool of 1 still sends a second call at once)', async () => {
+    const client = new Native({ address: optionsSim.address, __SKIP_CONNECT__: true, pool: { min: 1, max: 1 } })
+    const abort = new AbortController()
+    let firstSettled = false
+    const first = client.getRestoreSnapshotState({ job_id: 3, signal: abort.signal }).finally(() => (firstSettled = true))
+    try {
+      // Job 3 answers after 60 s: the second call completes while the first is still waiting.
+      assert.equal((await client.getRestoreSnapshotState({ job_id: 1 })).info.job_id, '1')
+      assert.equal(firstSettled, false)
+    } finally {
+      abort.abort()
+      await assert.rejects(first, { name: 'AbortError' })
+      await client.closeConnection()
+    }
+  })
+
+  test('channelOptions: grpc-js channel options are not applied (a tiny message limit does not apply)', async () => {
+    const { reply } = await seen({ channelOptions: { 'grpc.max_receive_message_length': 1, 'grpc.keepalive_time_ms': 1 } })
+    assert.equal(reply.info.job_id, '1')
+  })
+
+  test('isGlobal: a global cluster throws at construction; isGlobal: false does not', () => {
+    for (const config of [{ address: '127.0.0.1:1', isGlobal: true }, { address: 'https://in01-x.global-cluster.example.com' }]) {
+      assert.throws(() => new Native({ __SKIP_CONNECT__: true, ...config }), /does not support global clusters/)
+    }
+    new Native({ address: 'in01-x.global-cluster.example.com:1', isGlobal: false, __SKIP_CONNECT__: true }).closeConnection()
+    assert.throws(() => new Native({ address: '127.0.0.1:1', isGlobal: 'yes' }), /`isGlobal` option must be boolean/)
   })
 })
