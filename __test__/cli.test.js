@@ -363,10 +363,17 @@ test('usage errors exit 64 with a message on stderr, nothing on stdout, nothing 
 test(
   'bad values of a job id or a flag are usage errors too (exit 64, not 3)',
   async () => {
-    const cases = [['state', 'abc'], ['wait', '77', '--interval', '0'], ['state', '77', '--timeout', 'zz'], ['state', '77', '--ca', '/missing.pem']]
-    for (const args of cases) {
+    const cases = [
+      [['state', 'abc'], /<job_id> must be an integer/],
+      [['wait', '77', '--interval', '0'], /--interval must be at least 1 ms/],
+      // The library's option names come out as the flags that set them.
+      [['state', '77', '--timeout', 'zz'], /^milvus-native: --timeout "zz" is not a time token/],
+      [['state', '77', '--ca', '/missing.pem'], /^milvus-native: --ca "\/missing\.pem" cannot be read/],
+    ]
+    for (const [args, want] of cases) {
       const r = await cli(args)
       assert.equal(r.code, 64, `${JSON.stringify(args)}: ${show(r)}`)
+      assert.match(r.stderr, want)
     }
   },
 )

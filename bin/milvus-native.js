@@ -118,7 +118,7 @@ const COMMANDS = {
 }
 
 const EXIT_HELP = `Exit codes: 0 success, 1 restore job Failed, 2 wait timed out, 3 other error (Milvus error
-status, server without snapshots, connection, deadline), 64 bad usage, 130 interrupted (Ctrl-C).`
+status, server without snapshots, connection, deadline), 64 bad usage, 130 interrupted (Ctrl-C; 143 on SIGTERM).`
 
 function mainHelp() {
   const lines = Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.about}`)
@@ -432,6 +432,18 @@ function int64(name, text) {
   return text
 }
 
+// Client options as the command line spells them, for the library's error messages.
+const FLAG_OF = {
+  address: '--address',
+  token: '--token',
+  database: '--database',
+  timeout: '--timeout',
+  'tls.rootCertPath': '--ca',
+  'tls.certChainPath': '--cert',
+  'tls.privateKeyPath': '--key',
+  'tls.serverName': '--server-name',
+}
+
 function makeClient(values) {
   const tls = {}
   if (values.ca) tls.rootCertPath = values.ca
@@ -515,7 +527,8 @@ async function main(argv) {
   try {
     client = makeClient(v)
   } catch (e) {
-    throw new UsageError(e.message)
+    // The library names its options; say which flag it was.
+    throw new UsageError(e.message.replace(/^The `([\w.]+)` option/, (m, option) => (FLAG_OF[option] ? `${FLAG_OF[option]}` : m)))
   }
   try {
     return await command.run(client, args)
