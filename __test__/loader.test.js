@@ -6,7 +6,7 @@
 //   `--omit=optional`), with process.arch made to read `riscv64` before the package loads (a
 //   platform without a prebuilt package: napi's loader and ours both read process.arch), and
 //   through napi-rs's override variable NAPI_RS_NATIVE_LIBRARY_PATH (which is also honoured).
-// - Building from source without Rust (`prepare`, as a git install runs it): says Rust is
+// - Building from source without Rust (`prepare`; and a real `npm install git+file://…`): says Rust is
 //   required and where to get it.
 
 const { test, before, after } = require('node:test')
@@ -95,7 +95,7 @@ test('NAPI_RS_NATIVE_LIBRARY_PATH is honoured, and a bad one is named', { skip: 
   assert.match(r.message, /Prebuilt binaries exist for/)
 })
 
-test('building from source without Rust (prepare, as a git install runs it): Rust is required, and where to get it', () => {
+test('npm run prepare without Rust (PATH: node and npm): Rust is required, and where to get it', () => {
   // PATH holds node and npm only: no cargo.
   const bin = path.join(tmp, 'bin')
   fs.mkdirSync(bin)
@@ -107,6 +107,44 @@ test('building from source without Rust (prepare, as a git install runs it): Rus
   const r = spawnSync(path.join(bin, 'npm'), ['run', 'prepare'], { cwd: REPO, env, encoding: 'utf8', timeout: 60_000 })
   assert.notEqual(r.status, 0, `prepare succeeded without cargo:\n${r.stdout}${r.stderr}`)
   assert.match(r.stderr, /building from source requires Rust, and `cargo` was not found on PATH/)
+  assert.match(r.stderr, /https:\/\/rustup\.rs/)
+  assert.doesNotMatch(r.stderr, /cargo metadata/)
+})
+
+test('a git install without Rust (npm install git+file://<this repository>#HEAD) stops with that message', { timeout: 600_000 }, async () => {
+  // A machine without Rust: node, npm and git, and the system's tools except cargo/rustc.
+  const bin = path.join(tmp, 'git-bin')
+  fs.mkdirSync(bin)
+  fs.symlinkSync(process.execPath, path.join(bin, 'node'))
+  const npmCli = path.join(path.dirname(fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim())), 'npm-cli.js')
+  fs.symlinkSync(npmCli, path.join(bin, 'npm'))
+  for (const dir of ['/usr/bin', '/bin']) {
+    if (!fs.existsSync(dir)) continue
+    for (const f of fs.readdirSync(dir)) {
+      if (/^(cargo|rustc|rustup|rustdoc|rust-)/.test(f) || fs.existsSync(path.join(bin, f))) continue
+      fs.symlinkSync(path.join(dir, f), path.join(bin, f))
+    }
+  }
+  assert.equal(spawnSync('cargo', ['--version'], { env: { PATH: bin } }).error?.code, 'ENOENT')
+  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim()
+  const app = path.join(tmp, 'git-app')
+  fs.mkdirSync(app)
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }))
+  // The repository's dependencies come from npm's cache (filled by this checkout's own install):
+  // --offline, so the test needs no network.
+  const cache = execFileSync(process.execPath, [npmCli, 'config', 'get', 'cache'], { encoding: 'utf8' }).trim()
+  const env = { PATH: bin, HOME: path.join(tmp, 'git-home'), npm_config_cache: cache }
+  const r = await new Promise((resolve) => {
+    require('node:child_process').execFile(
+      path.join(bin, 'npm'),
+      ['install', `git+file://${REPO}#${head}`, '--offline', '--no-audit', '--no-fund'],
+      { cwd: app, env, encoding: 'utf8', timeout: 540_000, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => resolve({ status: error ? error.code : 0, stdout, stderr })
+    )
+  })
+  assert.notEqual(r.status, 0, `installed without Rust:\n${r.stdout}`)
+  assert.match(r.stderr, /git dep preparation failed/, r.stderr)
+  assert.match(r.stderr, /building from source requires Rust, and `cargo` was not found on PATH/, r.stderr)
   assert.match(r.stderr, /https:\/\/rustup\.rs/)
   assert.doesNotMatch(r.stderr, /cargo metadata/)
 })
