@@ -451,6 +451,17 @@ const METHOD = {
 }
 
 class MilvusClient {
+  // Declared, so that they are defined on each client at once: an assignment to a property the
+  // object lacks would first look for a setter down the prototype chain, and meet the proxy of
+  // the delegated members (lib/delegate.js).
+  _native = undefined
+  config = undefined
+  _connect = undefined
+  /** The official client of the delegated methods, once made; the database of the last use(). */
+  _official = undefined
+  _db = undefined
+  _closed = false
+
   /**
    * `new MilvusClient(config)` or `new MilvusClient(address, ssl?, username?, password?, channelOptions?)`.
    */
@@ -640,6 +651,9 @@ function loadBinding() {
   }
 }
 
-module.exports = { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError, RestoreSnapshotError }
 // Every other method of the official client, and the official package's other exports, lazily.
-delegate.install(MilvusClient, module.exports, { closedError })
+module.exports = delegate.install(
+  MilvusClient,
+  { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError, RestoreSnapshotError },
+  { closedError }
+)

@@ -14,7 +14,7 @@ const os = require('node:os')
 const path = require('node:path')
 const ts = require('typescript')
 const { startSim } = require('./helpers/sim')
-const surface = require('../lib/official-surface.js')
+const surface = require('../lib/delegate.js').surfaceNames()
 
 const root = path.join(__dirname, '..')
 const SDK = '@zilliz/milvus2-sdk-node'

@@ -2,12 +2,37 @@
 // The rest of MilvusClient (SPEC §7 item 20): every public method and property of the official
 // client that milvus-native does not serve natively goes to an official client, created on the
 // first such use with the configuration the user gave (and the database of the last `use()`).
-// The names come from lib/official-surface.js, so defining them loads nothing; the official
-// SDK is required only when a delegated method or export is first used.
+//
+// Start-up cost is the point (README, "The rest of MilvusClient"): defining ~350 members one by
+// one costs milliseconds on a cold start of a few. So the names are strings (the generated
+// lib/official-surface.js), and two proxies answer for them on demand:
+// - below MilvusClient.prototype, a proxy whose `get` hands out one delegating function per
+//   method name (made once) and reads or writes the delegate's properties; MilvusClient's own
+//   members come first in the chain, so the natively served ones never reach it;
+// - the module's exports: milvus-native's own, plus the official package's as lazy accessors.
+// Nothing here loads the official SDK until a delegated method, property or export is used.
 
-const surface = require('./official-surface.js')
+// The generated names, read when first needed.
+let surface
+const names = () => (surface === undefined ? (surface = require('./official-surface.js')) : surface)
 
 const SDK = '@zilliz/milvus2-sdk-node'
+
+const split = (s) => s.split(/\s+/).filter(Boolean)
+// Sets of names, made when first needed (a snapshot-only app may never need them).
+let SYNC, METHODS, PROPERTIES
+function isMethod(key) {
+  if (METHODS === undefined) {
+    SYNC = new Set(split(names().sync))
+    METHODS = new Set([...split(names().async), ...SYNC])
+  }
+  return METHODS.has(key)
+}
+// `config` is each client's own property (an inherited setter must not capture it).
+function isProperty(key) {
+  if (PROPERTIES === undefined) PROPERTIES = new Set(split(names().properties))
+  return PROPERTIES.has(key) && key !== 'config'
+}
 
 let sdk // the loaded SDK, once
 let closedError // index.js's "client is closed" error, given to install()
@@ -56,72 +81,107 @@ function official(client, what) {
   return c
 }
 
-function asyncMethod(name) {
-  const what = `MilvusClient.${name}()`
-  return {
-    [name](...args) {
-      let c
-      try {
-        c = official(this, what)
-      } catch (e) {
-        return Promise.reject(e)
-      }
-      return c[name](...args)
-    },
-  }[name]
+// One function per delegated method name, made on first lookup (so `c.f === c.f`).
+const methods = new Map()
+
+function method(name) {
+  let f = methods.get(name)
+  if (f === undefined) {
+    const what = `MilvusClient.${name}()`
+    // Object-literal methods: the function's `name` is the official method's.
+    f = SYNC.has(name)
+      ? {
+          [name](...args) {
+            return official(this, what)[name](...args)
+          },
+        }[name]
+      : {
+          [name](...args) {
+            let c
+            try {
+              c = official(this, what)
+            } catch (e) {
+              return Promise.reject(e)
+            }
+            return c[name](...args)
+          },
+        }[name]
+    methods.set(name, f)
+  }
+  return f
 }
 
-function syncMethod(name) {
-  const what = `MilvusClient.${name}()`
-  return {
-    [name](...args) {
-      return official(this, what)[name](...args)
+const prototypeHandler = {
+  get(target, key, receiver) {
+    if (typeof key === 'string') {
+      if (isMethod(key)) return method(key)
+      if (isProperty(key)) return official(receiver, `MilvusClient.${key}`)[key]
+    }
+    return Reflect.get(target, key, receiver)
+  },
+  set(target, key, value, receiver) {
+    if (typeof key === 'string' && isProperty(key)) {
+      official(receiver, `MilvusClient.${key}`)[key] = value
+      return true
+    }
+    // Anything else becomes the receiver's own property, as without the proxy.
+    return Reflect.set(target, key, value, receiver)
+  },
+  has(target, key) {
+    return (typeof key === 'string' && (isMethod(key) || isProperty(key))) || Reflect.has(target, key)
+  },
+}
+
+function loadExport(name) {
+  return loadSdk(`The export \`${name}\``)[name]
+}
+
+// The exports: `own` (milvus-native's), then the official names as enumerable accessors, so
+// that Object.keys, `import * as`, destructuring and TypeScript's interop helpers see them all
+// without loading anything until one is read.
+function exportsHandler(own) {
+  let set // the official names but `own`'s, when first needed
+  const official = {
+    has(key) {
+      if (set === undefined) set = new Set(split(names().exports).filter((k) => !Object.prototype.hasOwnProperty.call(own, k)))
+      return set.has(key)
     },
-  }[name]
+    [Symbol.iterator]() {
+      this.has('')
+      return set[Symbol.iterator]()
+    },
+  }
+  return {
+    get(target, key, receiver) {
+      if (Object.prototype.hasOwnProperty.call(target, key)) return target[key]
+      if (typeof key === 'string' && official.has(key)) return loadExport(key)
+      return Reflect.get(target, key, receiver)
+    },
+    has(target, key) {
+      return Reflect.has(target, key) || official.has(key)
+    },
+    ownKeys(target) {
+      const own = Reflect.ownKeys(target)
+      return [...own, ...[...official].filter((k) => !own.includes(k))]
+    },
+    getOwnPropertyDescriptor(target, key) {
+      const own = Reflect.getOwnPropertyDescriptor(target, key)
+      if (own !== undefined || !official.has(key)) return own
+      return { get: () => loadExport(key), set: undefined, enumerable: true, configurable: true }
+    },
+  }
 }
 
 /**
- * Defines the delegated methods and properties on `Client.prototype` (those it does not
- * define itself) and the official exports on `exports` (those it does not have) as lazy getters.
- * After `closeConnection()`, a delegated method whose delegate was never made fails with
- * `options.closedError()`, as the native methods do.
+ * Puts the delegating proxy under `Client.prototype` and returns the module's exports: `own`
+ * plus the official package's other exports, lazily. After `closeConnection()`, a delegated
+ * method whose delegate was never made fails with `options.closedError()`, as native ones do.
  */
-function install(Client, exports, options) {
+function install(Client, own, options) {
   closedError = options.closedError
-  const proto = Client.prototype
-  for (const [name, kind] of Object.entries(surface.methods)) {
-    if (name in proto) continue
-    Object.defineProperty(proto, name, {
-      value: kind === 'sync' ? syncMethod(name) : asyncMethod(name),
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    })
-  }
-  for (const name of surface.properties) {
-    if (name in proto || name === 'config') continue
-    const what = `MilvusClient.${name}`
-    Object.defineProperty(proto, name, {
-      get() {
-        return official(this, what)[name]
-      },
-      set(v) {
-        official(this, what)[name] = v
-      },
-      configurable: true,
-      enumerable: false,
-    })
-  }
-  for (const name of surface.exports) {
-    if (Object.prototype.hasOwnProperty.call(exports, name)) continue
-    Object.defineProperty(exports, name, {
-      get() {
-        return loadSdk(`The export \`${name}\``)[name]
-      },
-      configurable: true,
-      enumerable: true,
-    })
-  }
+  const base = Object.getPrototypeOf(Client.prototype)
+  Object.setPrototypeOf(Client.prototype, new Proxy(Object.create(base), prototypeHandler))
+  return new Proxy(own, exportsHandler(own))
 }
 
 /** Closes the delegate, if one was made. */
@@ -129,4 +189,13 @@ function closeDelegate(client) {
   return client._official === undefined ? undefined : client._official.closeConnection()
 }
 
-module.exports = { install, closeDelegate, SDK }
+/** The generated names as arrays (for tests and tools). */
+function surfaceNames() {
+  const n = names()
+  const out = { version: n.version }
+  for (const k of ['async', 'sync', 'properties', 'internal', 'exports']) out[k] = split(n[k])
+  out.methods = [...out.async, ...out.sync].sort()
+  return out
+}
+
+module.exports = { install, closeDelegate, surfaceNames, SDK }
