@@ -461,6 +461,8 @@ class MilvusClient {
   _official = undefined
   _db = undefined
   _closed = false
+  /** `trace: true`: lib/trace.js's tracing of this client (see newNative). */
+  _trace = undefined
 
   /**
    * `new MilvusClient(config)` or `new MilvusClient(address, ssl?, username?, password?, channelOptions?)`.
