@@ -423,6 +423,11 @@ export declare class RestoreSnapshotError extends Error {
   status: ResStatus | null
   /** Job info of the last reply; `null` when there was none. */
   info: RestoreSnapshotJobInfo | null
+  /**
+   * `RESTORE_TIMEOUT` during an outage: the last poll's gRPC error (e.g. `14 UNAVAILABLE`).
+   * Absent otherwise.
+   */
+  cause?: ServiceError
 }
 
 /**
@@ -480,7 +485,10 @@ export declare class MilvusClient {
    * info. Rejects with a {@link RestoreSnapshotError} carrying the last info/status when the job
    * fails, when the server answers with an error status (e.g. an unknown job), and when
    * `timeout` runs out (a job stuck in Pending or Executing ends in a timeout, never a hang);
-   * with an {@link AbortError} on abort.
+   * with an {@link AbortError} on abort. Polls through outages (`14 UNAVAILABLE`, a poll's own
+   * `4 DEADLINE_EXCEEDED`) until `timeout`, pausing `interval` doubled per failure in a row (at
+   * most 5 s); any other gRPC code rejects at once with that error. `onProgress` runs in the
+   * caller's async context.
    */
   waitForRestoreSnapshot(data: WaitForRestoreSnapshotReq): Promise<RestoreSnapshotJobInfo>
 
