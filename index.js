@@ -197,7 +197,6 @@ const OPTION_TYPES = {
   logLevel: ['string'],
   requireMilvus3: ['boolean'],
   trace: ['boolean'],
-  isGlobal: ['boolean'],
 }
 
 const TLS_TYPES = {
@@ -290,13 +289,6 @@ function verifyOptions(v) {
 // handshake's span, started in the constructor's context.
 function newNative(client, config) {
   const native = nativeConfig(config)
-  // The official SDK takes such an address for a global cluster unless `isGlobal: false`.
-  if (config.isGlobal === true || (config.isGlobal === undefined && native.address.toLowerCase().includes('global-cluster'))) {
-    throw new Error(
-      'milvus-native does not support global clusters (`isGlobal`, or an address containing "global-cluster"): ' +
-        "they need the official SDK's topology discovery and failover. Connect to the cluster's own endpoint, or pass isGlobal: false."
-    )
-  }
   if (config.trace !== true) return new NativeClient(native, hub)
   const trace = require('./lib/trace.js').tracing(version)
   client._trace = trace

@@ -375,12 +375,4 @@ test.describe('options table', () => {
     const { reply } = await seen({ channelOptions: { 'grpc.max_receive_message_length': 1, 'grpc.keepalive_time_ms': 1 } })
     assert.equal(reply.info.job_id, '1')
   })
-
-  test('isGlobal: a global cluster throws at construction; isGlobal: false does not', () => {
-    for (const config of [{ address: '127.0.0.1:1', isGlobal: true }, { address: 'https://in01-x.global-cluster.example.com' }]) {
-      assert.throws(() => new Native({ __SKIP_CONNECT__: true, ...config }), /does not support global clusters/)
-    }
-    new Native({ address: 'in01-x.global-cluster.example.com:1', isGlobal: false, __SKIP_CONNECT__: true }).closeConnection()
-    assert.throws(() => new Native({ address: '127.0.0.1:1', isGlobal: 'yes' }), /`isGlobal` option must be boolean/)
-  })
 })
