@@ -411,7 +411,7 @@ function idLimit() {
 
 function track(id, method, data, signal, native, progress) {
   return new Promise((resolve, reject) => {
-    const entry = { resolve, reject, method, data, signal, onAbort: undefined, progress }
+    const entry = { resolve, reject, method, data, signal, onAbort: undefined, progress, aborted: false }
     if (signal) {
       // The abort rejects at once, in JavaScript; the addon then cancels the RPC (the server
       // sees the stream reset) and its late completion finds the entry marked aborted.
