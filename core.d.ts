@@ -42,7 +42,8 @@ export declare enum ErrorCode {
 /**
  * Options of the client. Every field but `address` is optional. Options marked "ignored" are
  * accepted so that configurations written for the official SDK work unchanged, but have no
- * effect. A malformed value of a known option throws at construction.
+ * effect on the native methods. A malformed value of a known option throws at construction.
+ * The official client behind the delegated methods (`milvus-native`) gets all of them.
  */
 export interface ClientConfig {
   /** Ignored (the official SDK uses it to name the client). */
@@ -130,7 +131,7 @@ export interface ClientConfig {
    * `waitForRestoreSnapshot` gets a span of its own. Default `false`.
    */
   trace?: boolean
-  /** Ignored: no telemetry is ever sent. */
+  /** Ignored: the native methods send no telemetry (the official client behind delegated methods does). */
   telemetry?: object
   /** Ignored (global cluster topology of the official SDK). */
   isGlobal?: boolean
