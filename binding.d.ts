@@ -55,6 +55,17 @@ export declare class NativeClient {
   waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean, traceparent?: string, tracestate?: string): void
 }
 
+/** The `channelOptions` keys that change the wire (`channel_options.rs`), as numbers/strings. */
+export interface NativeChannel {
+  keepaliveTimeMs?: number
+  keepaliveTimeoutMs?: number
+  keepalivePermitWithoutCalls?: number
+  maxReceiveMessageLength?: number
+  maxSendMessageLength?: number
+  primaryUserAgent?: string
+  secondaryUserAgent?: string
+}
+
 /** The options `index.js` hands over (already normalised from both constructor forms). */
 export interface NativeConfig {
   address: string
@@ -67,6 +78,8 @@ export interface NativeConfig {
   maxRetries?: number
   retryDelay?: number
   tls?: NativeTls
+  /** `channelOptions`. */
+  channel?: NativeChannel
   /** Start the Connect handshake now (false for `__SKIP_CONNECT__`). */
   connect: boolean
   /** `ClientInfo` of the handshake. */

@@ -62,7 +62,12 @@ export interface ClientConfig {
   username?: string
   /** See `username`. */
   password?: string
-  /** gRPC channel options of grpc-js. Ignored. */
+  /**
+   * grpc-js channel options. Applied: `grpc.keepalive_time_ms`, `grpc.keepalive_timeout_ms`,
+   * `grpc.keepalive_permit_without_calls`, `grpc.max_receive_message_length`,
+   * `grpc.max_send_message_length`, `grpc.primary_user_agent`, `grpc.secondary_user_agent`,
+   * `grpc.ssl_target_name_override`; the other keys tune grpc-js itself and are not applied.
+   */
   channelOptions?: object
   /** Extra key/value pairs sent in the `Connect` handshake's `client_info.reserved`. */
   option?: Record<string, string>

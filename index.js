@@ -229,8 +229,11 @@ const LOG_LEVELS = ['error', 'warn', 'info', 'debug']
 
 function nativeConfig(config) {
   const c = checkTypes(config, OPTION_TYPES, '')
-  const tls = c.tls ? checkTypes(c.tls, TLS_TYPES, 'tls.') : undefined
+  let tls = c.tls ? checkTypes(c.tls, TLS_TYPES, 'tls.') : undefined
   if (tls && tls.verifyOptions) Object.assign(tls, verifyOptions(tls.verifyOptions))
+  const channel = channelOptions(config.channelOptions)
+  // As the official SDK: `tls.serverName` wins over the channel option.
+  if (channel.serverName !== undefined && !(tls && tls.serverName)) tls = { ...tls, serverName: channel.serverName }
   if (c.logLevel !== undefined && !LOG_LEVELS.includes(c.logLevel)) {
     throw new TypeError(`The \`logLevel\` option must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(c.logLevel)}.`)
   }
@@ -247,6 +250,7 @@ function nativeConfig(config) {
     maxRetries: c.maxRetries,
     retryDelay: c.retryDelay,
     tls,
+    channel: channel.native,
     connect: !config.__SKIP_CONNECT__,
     sdkVersion: version,
     localTime: localTime(),
@@ -254,6 +258,33 @@ function nativeConfig(config) {
     requireMilvus3: c.requireMilvus3,
     debug: c.logLevel === 'debug' || process.env.MILVUS_NATIVE_LOG === 'debug',
   }
+}
+
+// The grpc-js channel options that change the wire (src/channel_options.rs); the others tune
+// grpc-js itself and have no counterpart (README, "Options").
+const CHANNEL_KEYS = {
+  'grpc.keepalive_time_ms': ['keepaliveTimeMs', 'number'],
+  'grpc.keepalive_timeout_ms': ['keepaliveTimeoutMs', 'number'],
+  'grpc.keepalive_permit_without_calls': ['keepalivePermitWithoutCalls', 'number'],
+  'grpc.max_receive_message_length': ['maxReceiveMessageLength', 'number'],
+  'grpc.max_send_message_length': ['maxSendMessageLength', 'number'],
+  'grpc.primary_user_agent': ['primaryUserAgent', 'string'],
+  'grpc.secondary_user_agent': ['secondaryUserAgent', 'string'],
+  'grpc.ssl_target_name_override': ['serverName', 'string'],
+}
+
+function channelOptions(options) {
+  const out = { native: undefined, serverName: undefined }
+  if (options === undefined || options === null) return out
+  if (typeof options !== 'object') throw new TypeError(`The \`channelOptions\` option must be object; got ${typeof options}.`)
+  for (const [key, [name, type]] of Object.entries(CHANNEL_KEYS)) {
+    const v = options[key]
+    if (v === undefined || v === null) continue
+    if (typeof v !== type) throw new TypeError(`The \`channelOptions['${key}']\` option must be ${type}; got ${typeof v}.`)
+    if (name === 'serverName') out.serverName = v
+    else (out.native ??= {})[name] = v
+  }
+  return out
 }
 
 // `tls.verifyOptions` (grpc-js's VerifyOptions) → the addon's two TLS fields. The user's

@@ -371,8 +371,99 @@ test.describe('options table', () => {
     }
   })
 
-  test('channelOptions: grpc-js channel options are not applied (a tiny message limit does not apply)', async () => {
-    const { reply } = await seen({ channelOptions: { 'grpc.max_receive_message_length': 1, 'grpc.keepalive_time_ms': 1 } })
-    assert.equal(reply.info.job_id, '1')
+  test('channelOptions: message-size limits and user agents as grpc-js applies them (side by side)', async () => {
+    const big = await startSim({ record: true, fixtures: { 1: { info: { job_id: '1', state: 3, snapshot_name: 'x'.repeat(200) } } } })
+    try {
+      const outcome = async (Client, channelOptions) => {
+        const client = new Client({ address: big.address, __SKIP_CONNECT__: true, channelOptions })
+        try {
+          const r = await client.getRestoreSnapshotState({ job_id: 1 })
+          return r.info.job_id
+        } catch (e) {
+          return `${e.code} ${e.message}`
+        } finally {
+          await client.closeConnection()
+        }
+      }
+      for (const options of [
+        { 'grpc.max_receive_message_length': 10 },
+        { 'grpc.max_receive_message_length': 1000 },
+        { 'grpc.max_receive_message_length': -1 },
+        { 'grpc.max_send_message_length': 1 },
+        { 'grpc.max_send_message_length': -1 },
+      ]) {
+        assert.equal(await outcome(Native, options), await outcome(Official, options), JSON.stringify(options))
+      }
+      assert.equal(await outcome(Native, { 'grpc.max_receive_message_length': 10 }), '8 8 RESOURCE_EXHAUSTED: Received message larger than max (212 vs 10)')
+      const from = big.records().length
+      await outcome(Official, { 'grpc.primary_user_agent': 'app/1.0', 'grpc.secondary_user_agent': 'x/2' })
+      await outcome(Native, { 'grpc.primary_user_agent': 'app/1.0', 'grpc.secondary_user_agent': 'x/2' })
+      const agents = big.records().slice(from).map((r) => r.headers['user-agent'])
+      assert.equal(agents.length, 2)
+      assert.equal(agents[0].replace(/grpc-node-js\/[\d.]+/, 'CLIENT'), 'app/1.0 CLIENT x/2')
+      assert.equal(agents[1].replace(/milvus-native\/[\d.]+/, 'CLIENT'), 'app/1.0 CLIENT x/2')
+    } finally {
+      await big.stop()
+    }
+    assert.throws(() => new Native({ address: '127.0.0.1:1', channelOptions: { 'grpc.keepalive_time_ms': '10s' } }), /`channelOptions\['grpc\.keepalive_time_ms'\]` option must be number; got string/)
+    assert.throws(() => new Native({ address: '127.0.0.1:1', channelOptions: { 'grpc.max_receive_message_length': 1.5 } }), /grpc\.max_receive_message_length/)
+  })
+
+  test('channelOptions: grpc.ssl_target_name_override is the name verified (tls.serverName wins)', async () => {
+    const c = await getCerts()
+    const tlsSim = await startSim({ record: true, fixtures: OPTIONS_FIXTURES, tls: { cert: c.serverCert, key: c.serverKey } })
+    const call = (tls, channelOptions) => seen({ maxRetries: 0, tls: { rootCertPath: c.ca, ...tls }, channelOptions }, { job_id: 1 }, tlsSim)
+    try {
+      await assert.rejects(call({}, { 'grpc.ssl_target_name_override': 'example.com' }), { code: 14, message: /example\.com/ })
+      assert.equal((await call({}, { 'grpc.ssl_target_name_override': 'localhost' })).reply.info.job_id, '1')
+      assert.equal((await call({ serverName: 'localhost' }, { 'grpc.ssl_target_name_override': 'example.com' })).reply.info.job_id, '1')
+    } finally {
+      await tlsSim.stop()
+    }
+  })
+
+  test('channelOptions: keepalive pings at grpc.keepalive_time_ms, also while idle unless permit_without_calls is 0', async () => {
+    // A TCP relay in front of the simulator counts the HTTP/2 PING frames the client sends.
+    const net = require('node:net')
+    const pingsWith = async (channelOptions) => {
+      let pings = 0
+      const relay = net.createServer((down) => {
+        const up = net.connect(optionsSim.port, '127.0.0.1')
+        let buf = Buffer.alloc(0)
+        let preface = true
+        down.on('data', (chunk) => {
+          buf = Buffer.concat([buf, chunk])
+          if (preface && buf.length >= 24) {
+            buf = buf.subarray(24)
+            preface = false
+          }
+          while (!preface && buf.length >= 9) {
+            const len = buf.readUIntBE(0, 3)
+            if (buf.length < 9 + len) break
+            if (buf[3] === 0x6 && (buf[4] & 0x1) === 0) pings++
+            buf = buf.subarray(9 + len)
+          }
+        })
+        down.pipe(up).pipe(down)
+        const end = () => (down.destroy(), up.destroy())
+        down.on('error', end).on('close', end)
+        up.on('error', end).on('close', end)
+      })
+      await new Promise((r) => relay.listen(0, '127.0.0.1', r))
+      const client = new Native({ address: `127.0.0.1:${relay.address().port}`, __SKIP_CONNECT__: true, channelOptions })
+      try {
+        await client.getRestoreSnapshotState({ job_id: 1 })
+        // Idle for a while: no call in flight.
+        await new Promise((r) => setTimeout(r, 1200))
+        return pings
+      } finally {
+        await client.closeConnection()
+        relay.close()
+      }
+    }
+    const fast = await pingsWith({ 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_timeout_ms': 5000 })
+    assert.ok(fast >= 3, `${fast} pings in 1.2 s at a 100 ms period`)
+    assert.equal(await pingsWith(undefined), 0, 'the default period is 10 s')
+    assert.equal(await pingsWith({ 'grpc.keepalive_time_ms': 100, 'grpc.keepalive_permit_without_calls': 0 }), 0)
   })
 })

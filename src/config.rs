@@ -8,6 +8,7 @@ use base64::Engine;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::channel_options::{ChannelSettings, RawChannel};
 use crate::tls::IdentityCheck;
 
 /// The official client's defaults.
@@ -61,6 +62,8 @@ pub struct RawConfig {
     pub max_retries: Option<f64>,
     pub retry_delay: Option<f64>,
     pub tls: Option<RawTls>,
+    /// `channelOptions`, the keys that change the wire.
+    pub channel: RawChannel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +90,7 @@ pub struct Settings {
     pub timeout: Duration,
     pub max_retries: u32,
     pub retry_delay: Duration,
+    pub channel: ChannelSettings,
 }
 
 impl Settings {
@@ -123,6 +127,7 @@ impl Settings {
             timeout,
             max_retries,
             retry_delay,
+            channel: ChannelSettings::from_raw(&raw.channel)?,
         })
     }
 

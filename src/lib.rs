@@ -3,6 +3,7 @@
 //! The modules outside `js` are napi-free, so `cargo test --no-default-features` runs the
 //! rules (decoding, retry policy, int64 parsing, headers, time tokens) without Node.
 
+pub mod channel_options;
 pub mod config;
 pub mod decode;
 pub mod error;

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::Code;
 
+use crate::channel_options::size_limit_error;
 use crate::config::Settings;
 use crate::error::CallError;
 use crate::headers;
@@ -94,8 +95,8 @@ impl Transport {
             .parse()
             .map_err(|e| format!("The `address` option is not usable: {e}"))?;
         let client = MilvusServiceClient::with_origin(Channel::new(&settings)?, origin)
-            .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX);
+            .max_decoding_message_size(settings.channel.max_receive)
+            .max_encoding_message_size(settings.channel.max_send);
         let header = |v: &str, what: &str| {
             AsciiMetadataValue::try_from(v)
                 .map_err(|_| format!("The `{what}` option cannot be sent as a gRPC header."))
@@ -234,7 +235,8 @@ impl Transport {
                     self.log_attempt(call, retries, 12, attempt_started);
                     return Ok(Reply::Unimplemented);
                 }
-                Ok(Err(status)) => CallError::from_status(&status),
+                Ok(Err(status)) => size_limit_error(status.code(), status.message())
+                    .unwrap_or_else(|| CallError::from_status(&status)),
                 Err(_elapsed) => deadline_exceeded(call),
             };
             self.log_attempt(call, retries, error.code, attempt_started);

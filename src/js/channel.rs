@@ -26,6 +26,7 @@ use tonic::{Code, Status};
 
 use super::coalesce::Coalesce;
 use super::runtime;
+use crate::channel_options::ChannelSettings;
 use crate::config::{Settings, TlsSettings};
 use crate::tls::IdentityCheck;
 
@@ -34,7 +35,6 @@ pub type ResponseBody = MapErr<Incoming, fn(hyper::Error) -> Status>;
 /// grpc-js waits 20 s for a connection before it reports the address unreachable; here it
 /// bounds each address's TCP handshake, and the whole attempt with TLS and HTTP/2.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
-const AGENT: &str = concat!("milvus-native/", env!("CARGO_PKG_VERSION"));
 
 #[derive(Clone)]
 pub struct Channel {
@@ -45,6 +45,9 @@ struct Shared {
     key: Key,
     authority: String,
     tls: Option<(Arc<rustls::ClientConfig>, ServerName<'static>)>,
+    /// `user-agent` (`grpc.primary_user_agent` / `secondary_user_agent` around ours).
+    agent: HeaderValue,
+    keepalive: ChannelSettings,
     /// `checkServerIdentity` and the host name it is given.
     identity: Option<(IdentityCheck, String)>,
     state: Mutex<State>,
@@ -64,6 +67,8 @@ struct Key {
     authority: String,
     tls: Option<TlsSettings>,
     authorization: Option<String>,
+    /// Keepalive and user-agent; the message-size limits are each client's own.
+    channel: (Option<Duration>, Duration, bool, String),
 }
 
 /// The open (or opening) connections of the process, each alive while a client holds it.
@@ -76,6 +81,12 @@ impl Channel {
             authority: settings.authority.clone(),
             tls: settings.tls.clone(),
             authorization: settings.authorization.clone(),
+            channel: (
+                settings.channel.keepalive,
+                settings.channel.keepalive_timeout,
+                settings.channel.keepalive_idle,
+                settings.channel.user_agent.clone(),
+            ),
         };
         let mut connections = CONNECTIONS.lock().unwrap_or_else(|e| e.into_inner());
         connections.retain(|c| c.strong_count() > 0);
@@ -116,6 +127,10 @@ impl Channel {
                 key,
                 authority: settings.authority.clone(),
                 tls,
+                agent: HeaderValue::from_str(&settings.channel.user_agent).map_err(|_| {
+                    "The user-agent options cannot be sent as a header.".to_string()
+                })?,
+                keepalive: settings.channel.clone(),
                 identity,
                 state: Mutex::new(State::Idle),
             }),
@@ -258,8 +273,9 @@ impl Shared {
         };
         let (sender, connection) = Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
-            .keep_alive_interval(Duration::from_secs(10))
-            .keep_alive_timeout(Duration::from_secs(5))
+            .keep_alive_interval(self.keepalive.keepalive)
+            .keep_alive_timeout(self.keepalive.keepalive_timeout)
+            .keep_alive_while_idle(self.keepalive.keepalive_idle)
             .handshake(TokioIo::new(Coalesce::new(io)))
             .await
             .map_err(|e| transport_error(to("HTTP/2 handshake with"), e))?;
@@ -327,7 +343,7 @@ impl tower_service::Service<http::Request<Body>> for Channel {
         let shared = self.shared.clone();
         request
             .headers_mut()
-            .insert(USER_AGENT, HeaderValue::from_static(AGENT));
+            .insert(USER_AGENT, self.shared.agent.clone());
         Box::pin(async move {
             let mut sender = shared.sender().await?;
             std::future::poll_fn(|cx| sender.poll_ready(cx))

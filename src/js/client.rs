@@ -358,7 +358,7 @@ impl Start<'_, '_> {
         decode: fn(&Resp) -> String,
     ) -> Result<()>
     where
-        Req: Clone + Send + 'static,
+        Req: prost::Message + Clone + Send + 'static,
         Resp: Send + 'static,
         F: Fn(Client, tonic::Request<Req>) -> Fut + Send + 'static,
         Fut: Future<Output = std::result::Result<tonic::Response<Resp>, tonic::Status>> + Send,
@@ -372,6 +372,17 @@ impl Start<'_, '_> {
         if call.client.is_none() {
             inner.forget_abort(self.id);
             settle.with(Either::B(bare("closed")));
+            return Ok(());
+        }
+        // As grpc-js: a request over `grpc.max_send_message_length` is not sent, nor retried.
+        let max = inner.transport.settings.channel.max_send;
+        if max != usize::MAX && message.encoded_len() > max {
+            inner.forget_abort(self.id);
+            let e = crate::error::CallError::new(
+                tonic::Code::ResourceExhausted,
+                format!("Attempted to send message with a size larger than {max}"),
+            );
+            settle.with(Either::B(failure(Failure::Grpc(e))));
             return Ok(());
         }
         let id = self.id;
