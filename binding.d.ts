@@ -90,6 +90,8 @@ export interface NativeConfig {
   requireMilvus3?: boolean
   /** One stderr line per call attempt. */
   debug?: boolean
+  /** `isGlobal` (`null` as `false`); absent: global when the address contains `global-cluster`. */
+  isGlobal?: boolean
   /** The handshake's W3C trace headers (`trace: true`), made in the constructor's context. */
   traceparent?: string
   tracestate?: string
@@ -98,7 +100,7 @@ export interface NativeConfig {
 /** Why a call did not resolve with a reply. */
 export interface NativeFailure {
   /**
-   * `grpc`, `abort`, `closed`, `unimplemented`, `panic`, or for waitForRestoreSnapshot
+   * `grpc`, `abort`, `closed`, `unimplemented`, `panic`, `topology` (global mode), or for waitForRestoreSnapshot
    * `restore_failed`, `restore_status`, `restore_timeout`, `restore_unimplemented`.
    */
   kind: string

@@ -138,7 +138,11 @@ export interface ClientConfig {
   trace?: boolean
   /** Ignored: the native methods send no telemetry (the official client behind delegated methods does). */
   telemetry?: object
-  /** Ignored (global cluster topology of the official SDK). */
+  /**
+   * Global-cluster mode: `address` is the global endpoint; calls go to the primary cluster its
+   * topology names, and fail over when it moves (README, "Global clusters"). Default: whether
+   * the address contains `global-cluster`.
+   */
   isGlobal?: boolean
   /**
    * milvus-native only. When the server does not implement a method (a Milvus older than 3.0),

@@ -55,6 +55,16 @@ function serviceError(f) {
   return e
 }
 
+// Global mode without a primary to call: the topology fetch failed, or it names no writable
+// cluster. `url` is the topology URL; `status` the HTTP status, when there was a reply.
+function topologyError(f) {
+  const e = new Error(f.message)
+  e.code = 'ERR_MILVUS_TOPOLOGY'
+  e.url = f.details
+  if (f.code !== undefined && f.code !== null) e.status = f.code
+  return e
+}
+
 function closedError() {
   const e = new Error('The client is closed: closeConnection() was called before this call.')
   e.code = 'ERR_CLIENT_CLOSED'
@@ -126,6 +136,8 @@ function settle(out, method, signal, data) {
       throw abortError(signal)
     case 'closed':
       throw closedError()
+    case 'topology':
+      throw topologyError(out)
     case 'unimplemented':
     case 'restore_unimplemented':
       throw unimplementedError(method)
@@ -197,6 +209,7 @@ const OPTION_TYPES = {
   logLevel: ['string'],
   requireMilvus3: ['boolean'],
   trace: ['boolean'],
+  isGlobal: ['boolean'],
 }
 
 const TLS_TYPES = {
@@ -256,6 +269,9 @@ function nativeConfig(config) {
     localTime: localTime(),
     reserved,
     requireMilvus3: c.requireMilvus3,
+    // Global mode (src/js/global.rs): as the official client, `isGlobal` when given (`null`
+    // counts as false), else the address rule.
+    isGlobal: config.isGlobal === null ? false : c.isGlobal,
     debug: c.logLevel === 'debug' || process.env.MILVUS_NATIVE_LOG === 'debug',
   }
 }

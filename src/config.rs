@@ -188,7 +188,7 @@ pub fn parse_time_token(token: &str) -> Result<Duration, String> {
 
 /// Strips `http://` / `https://` (and any `scheme://`, as the official client does) and
 /// says whether the address asked for TLS.
-fn split_address(address: &str) -> Result<(String, bool), String> {
+pub fn split_address(address: &str) -> Result<(String, bool), String> {
     let trimmed = address.trim();
     let https = trimmed.starts_with("https://");
     let rest = match trimmed.find("://") {

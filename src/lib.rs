@@ -7,6 +7,7 @@ pub mod channel_options;
 pub mod config;
 pub mod decode;
 pub mod error;
+pub mod global;
 pub mod headers;
 pub mod int64;
 pub mod retry;

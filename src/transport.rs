@@ -11,9 +11,12 @@ use tonic::Code;
 use crate::channel_options::size_limit_error;
 use crate::config::Settings;
 use crate::error::CallError;
+use crate::global::TopologyError;
 use crate::headers;
 use crate::js::channel::Channel;
+use crate::js::global::Global;
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
+use crate::proto::milvus::ConnectRequest;
 use crate::retry;
 
 pub type Client = MilvusServiceClient<Channel>;
@@ -26,6 +29,8 @@ pub enum Failure {
     Aborted,
     /// `closeConnection()` came first.
     Closed,
+    /// Global mode: no primary to call (the topology could not be read, or names none).
+    Topology(TopologyError),
 }
 
 /// A reply, or the official client's `{}` for a server without the method (UNIMPLEMENTED).
@@ -81,22 +86,32 @@ pub struct Transport {
     database: RwLock<AsciiMetadataValue>,
     identifier: RwLock<Option<AsciiMetadataValue>>,
     pub log: bool,
+    /// Global mode: the primary's connection replaces `client`, and the handshake to
+    /// validate a new primary.
+    global: Option<(Global, ConnectRequest)>,
+}
+
+/// A client of the service over the (shared) connection for these settings.
+pub fn client_for(settings: &Settings) -> Result<Client, String> {
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let origin = format!("{scheme}://{}", settings.authority)
+        .parse()
+        .map_err(|e| format!("The `address` option is not usable: {e}"))?;
+    Ok(
+        MilvusServiceClient::with_origin(Channel::new(settings)?, origin)
+            .max_decoding_message_size(settings.channel.max_receive)
+            .max_encoding_message_size(settings.channel.max_send),
+    )
 }
 
 impl Transport {
     /// Builds the channel, which connects on the first call.
     pub fn new(settings: Settings, log: bool) -> Result<Transport, String> {
-        let scheme = if settings.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let origin = format!("{scheme}://{}", settings.authority)
-            .parse()
-            .map_err(|e| format!("The `address` option is not usable: {e}"))?;
-        let client = MilvusServiceClient::with_origin(Channel::new(&settings)?, origin)
-            .max_decoding_message_size(settings.channel.max_receive)
-            .max_encoding_message_size(settings.channel.max_send);
+        let client = client_for(&settings)?;
         let header = |v: &str, what: &str| {
             AsciiMetadataValue::try_from(v)
                 .map_err(|_| format!("The `{what}` option cannot be sent as a gRPC header."))
@@ -112,7 +127,24 @@ impl Transport {
             client: RwLock::new(Some(client)),
             settings,
             log,
+            global: None,
         })
+    }
+
+    /// Global mode (`js/global.rs`): calls go to the topology's primary; `connect` validates
+    /// a new one at a failover.
+    pub fn with_global(mut self, global: Global, connect: ConnectRequest) -> Transport {
+        self.client = RwLock::new(None);
+        self.global = Some((global, connect));
+        self
+    }
+
+    /// Whether `closeConnection()` was called.
+    pub fn is_closed(&self) -> bool {
+        match &self.global {
+            Some((g, _)) => g.is_closed(),
+            None => self.client().is_none(),
+        }
     }
 
     /// `use({ db_name })`: the `dbname` header of later calls.
@@ -134,6 +166,9 @@ impl Transport {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        if let Some((g, _)) = &self.global {
+            g.close();
+        }
     }
 
     fn request<Req>(&self, call: &Call, message: Req) -> tonic::Request<Req> {
@@ -191,7 +226,15 @@ impl Transport {
     {
         let mut cancel = call.cancel.take();
         let first = call.client.take();
-        let attempts = self.attempts(&call, first, message, rpc);
+        let attempts = async {
+            match &self.global {
+                None => self.attempts(&call, first, false, message, &rpc).await,
+                Some((g, connect)) => {
+                    self.global_attempts(g, connect, &call, first, message, &rpc)
+                        .await
+                }
+            }
+        };
         match cancel.as_mut() {
             None => attempts.await,
             Some(rx) => {
@@ -205,12 +248,80 @@ impl Transport {
         }
     }
 
+    /// Global mode: waits for the first topology if the call came before it; a call that ends
+    /// UNAVAILABLE after its retries runs the failover (`Global::failover`), then once more on
+    /// the current primary, as the official client does whether or not the primary moved.
+    async fn global_attempts<Req, Resp, F, Fut>(
+        &self,
+        g: &Global,
+        connect: &ConnectRequest,
+        call: &Call,
+        first: Option<Client>,
+        message: Req,
+        rpc: &F,
+    ) -> Result<Reply<Resp>, Failure>
+    where
+        Req: Clone,
+        F: Fn(Client, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        if first.is_none() {
+            g.ready().await?;
+        }
+        let seen = g.generation();
+        match self
+            .attempts(call, first, false, message.clone(), rpc)
+            .await
+        {
+            Err(Failure::Grpc(e)) if e.code == Code::Unavailable as i32 => {
+                let identifier = g
+                    .failover(seen, |candidate| self.validate(candidate, connect.clone()))
+                    .await?;
+                if let Some(id) = identifier {
+                    self.set_identifier(id);
+                }
+                self.attempts(call, None, false, message, rpc).await
+            }
+            other => other,
+        }
+    }
+
+    /// The Connect handshake on a candidate primary (every attempt on it): its `identifier`.
+    async fn validate(
+        &self,
+        candidate: Client,
+        request: ConnectRequest,
+    ) -> Result<Option<i64>, Failure> {
+        let call = Call {
+            method: "Connect",
+            timeout: self
+                .settings
+                .call_timeout(None)
+                .unwrap_or(crate::config::DEFAULT_TIMEOUT),
+            request_id: None,
+            cancel: None,
+            trace: None,
+            client: None,
+        };
+        let rpc = |mut c: Client, r| async move { c.connect(r).await };
+        match self
+            .attempts(&call, Some(candidate), true, request, &rpc)
+            .await?
+        {
+            Reply::Message(reply) => Ok(Some(reply.identifier)),
+            Reply::Unimplemented => Ok(None),
+        }
+    }
+
+    /// The attempts of one call: the first on `first` (else the current connection), the
+    /// retries on the current one, or all on `first` when `pinned`.
     async fn attempts<Req, Resp, F, Fut>(
         &self,
         call: &Call,
         mut first: Option<Client>,
+        pinned: bool,
         message: Req,
-        rpc: F,
+        rpc: &F,
     ) -> Result<Reply<Resp>, Failure>
     where
         Req: Clone,
@@ -220,7 +331,11 @@ impl Transport {
         let started = Instant::now();
         let mut retries = 0u32;
         loop {
-            let Some(client) = first.take().or_else(|| self.client()) else {
+            let next = match &first {
+                Some(c) if pinned => Some(c.clone()),
+                _ => first.take().or_else(|| self.client()),
+            };
+            let Some(client) = next else {
                 return Err(Failure::Closed);
             };
             let attempt_started = Instant::now();
@@ -269,6 +384,9 @@ impl Transport {
 
     /// The channel; `None` once closed.
     pub fn client(&self) -> Option<Client> {
+        if let Some((g, _)) = &self.global {
+            return g.client();
+        }
         self.client
             .read()
             .unwrap_or_else(|e| e.into_inner())

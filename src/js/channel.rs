@@ -287,7 +287,7 @@ impl Shared {
 }
 
 /// Resolves the name (on tokio's blocking pool) and tries each address in turn.
-async fn tcp_connect(authority: String) -> io::Result<TcpStream> {
+pub(crate) async fn tcp_connect(authority: String) -> io::Result<TcpStream> {
     let mut last = None;
     for addr in tokio::net::lookup_host(authority.as_str()).await? {
         match TcpStream::connect(addr).await {

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
 
 use super::args::{given, request_object, JsArgs};
+use super::global::Global;
 use super::hub::{
     bare, failure, with_reply, CompletionHub, Outcome, PollTrace, Queue, Report, Settle,
 };
@@ -23,6 +24,7 @@ use super::runtime;
 use super::test_switch::panic_if;
 use crate::config::{Settings, DEFAULT_TIMEOUT};
 use crate::decode;
+use crate::global;
 use crate::headers;
 use crate::proto::common::ClientInfo;
 use crate::proto::milvus::{CheckHealthRequest, ConnectRequest, GetVersionRequest};
@@ -57,12 +59,29 @@ fn invalid(msg: impl Into<String>) -> Error {
 impl NativeClient {
     #[napi(constructor, catch_unwind)]
     pub fn new(mut config: NativeConfig, hub: &CompletionHub) -> Result<Self> {
-        let settings = Settings::from_raw(&config.raw()).map_err(invalid)?;
+        let raw = config.raw();
+        let settings = Settings::from_raw(&raw).map_err(invalid)?;
         // The handshake's trace headers, made in the constructor's context (`trace: true`).
         let trace =
             Trace::new(config.traceparent.take(), config.tracestate.take()).map_err(invalid)?;
         let debug = config.debug.unwrap_or(false);
-        let transport = Transport::new(settings, debug).map_err(invalid)?;
+        let request = ConnectRequest {
+            client_info: Some(ClientInfo {
+                sdk_type: "nodejs".into(),
+                sdk_version: config.sdk_version,
+                local_time: config.local_time,
+                user: config.username.unwrap_or_default(),
+                host: String::new(),
+                reserved: config.reserved.unwrap_or_default().into_iter().collect(),
+            }),
+        };
+        let mut transport = Transport::new(settings.clone(), debug).map_err(invalid)?;
+        if global::is_global(config.is_global, &raw.address) {
+            // As the official client: the bearer token is `token`, or empty.
+            let token = raw.token.as_deref().unwrap_or_default();
+            let g = Global::new(&raw.address, token, settings).map_err(invalid)?;
+            transport = transport.with_global(g, request.clone());
+        }
         let (tx, rx) = watch::channel(Arc::new(Handshake::Pending));
         let inner = Arc::new(Inner {
             transport,
@@ -72,16 +91,6 @@ impl NativeClient {
             queue: hub.queue(),
         });
         if config.connect {
-            let request = ConnectRequest {
-                client_info: Some(ClientInfo {
-                    sdk_type: "nodejs".into(),
-                    sdk_version: config.sdk_version,
-                    local_time: config.local_time,
-                    user: config.username.unwrap_or_default(),
-                    host: String::new(),
-                    reserved: config.reserved.unwrap_or_default().into_iter().collect(),
-                }),
-            };
             let inner2 = inner.clone();
             runtime::spawn(async move {
                 let state = inner2.handshake(request, trace).await;
@@ -360,7 +369,7 @@ impl Start<'_, '_> {
     where
         Req: prost::Message + Clone + Send + 'static,
         Resp: Send + 'static,
-        F: Fn(Client, tonic::Request<Req>) -> Fut + Send + 'static,
+        F: Fn(Client, tonic::Request<Req>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = std::result::Result<tonic::Response<Resp>, tonic::Status>> + Send,
     {
         let message = build(self.args.as_ref().map(|a| a as &dyn Args)).map_err(invalid)?;
@@ -369,7 +378,8 @@ impl Start<'_, '_> {
         let mut call = inner.call_options(method, options, self.abortable, self.id)?;
         call.trace = self.trace;
         let settle = Settle::new(inner.queue.clone(), self.id);
-        if call.client.is_none() {
+        // Global mode: no connection before the first topology, and the call waits for it.
+        if call.client.is_none() && inner.transport.is_closed() {
             inner.forget_abort(self.id);
             settle.with(Either::B(bare("closed")));
             return Ok(());

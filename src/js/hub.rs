@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 /// Why a call did not resolve with a reply.
 #[napi(object)]
 pub struct NativeFailure {
-    /// `grpc`, `abort`, `closed`, `unimplemented`, `panic`, or for waitForRestoreSnapshot
+    /// `grpc`, `abort`, `closed`, `unimplemented`, `panic`, `topology` (global mode), or for waitForRestoreSnapshot
     /// `restore_failed`, `restore_status`, `restore_timeout`, `restore_unimplemented`.
     pub kind: String,
     pub code: Option<i32>,
@@ -428,6 +428,13 @@ pub fn failure(f: Failure) -> NativeFailure {
         Failure::Grpc(e) => grpc_failure(e),
         Failure::Aborted => bare("abort"),
         Failure::Closed => bare("closed"),
+        // Global mode: `code` is the HTTP status (if any), `details` the topology URL.
+        Failure::Topology(t) => NativeFailure {
+            code: t.status.map(i32::from),
+            message: Some(t.message),
+            details: Some(t.url),
+            ..bare("topology")
+        },
     }
 }
 

@@ -4,6 +4,7 @@ mod args;
 pub(crate) mod channel;
 mod client;
 mod coalesce;
+pub(crate) mod global;
 pub(crate) mod hub;
 mod options;
 pub(crate) mod runtime;

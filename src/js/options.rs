@@ -75,6 +75,8 @@ pub struct NativeConfig {
     pub require_milvus3: Option<bool>,
     /// One stderr line per call attempt.
     pub debug: Option<bool>,
+    /// `isGlobal` (`null` as `false`); absent: global when the address contains `global-cluster`.
+    pub is_global: Option<bool>,
     /// The handshake's W3C trace headers (`trace: true`), made in the constructor's context.
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
