@@ -11,8 +11,9 @@
 //
 // The other platform packages cannot be built runnably here (no macOS/Windows toolchain, no
 // musl Node). For the `--os/--cpu/--libc` selection checks, their packages are published as
-// SELECTION FIXTURES: the real npm/<platform>/package.json (as `napi create-npm-dirs` wrote it,
-// the same os/cpu/libc fields a release publishes) and README, but no binary. They test npm's
+// SELECTION FIXTURES: the real npm/<platform>/package.json (as `napi create-npm-dirs` writes it
+// in pack:platforms and in a release: the os/cpu/libc fields a release publishes) and README,
+// but no binary. They test npm's
 // choice between our manifests, not those binaries; the tests below say so where they use them.
 
 const { test, before, after } = require('node:test')
@@ -123,7 +124,8 @@ function platformPackagesIn(dir) {
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'milvus-native-install-'))
   // Builds with zig only when target/platforms/ has no build yet (a few minutes), else repacks.
-  const out = execFileSync(process.execPath, [path.join(REPO, 'scripts', 'pack-platforms.js'), '--reuse', '--out', path.join(tmp, 'dist')], {
+  const script = path.join(REPO, 'scripts', 'pack-platforms.js')
+  const out = execFileSync(process.execPath, [script, '--reuse', '--out', path.join(tmp, 'dist'), '--manifests', path.join(tmp, 'manifests')], {
     cwd: REPO,
     env: baseEnv(),
     encoding: 'utf8',
@@ -140,10 +142,9 @@ before(async () => {
     const { parseTriple } = require('@napi-rs/cli')
     const abi = parseTriple(t).platformArchABI
     if (abi === packed.platformArchABI) continue
-    const dir = path.join(tmp, 'fixtures', abi)
-    fs.mkdirSync(dir, { recursive: true })
-    fs.copyFileSync(path.join(REPO, 'npm', abi, 'package.json'), path.join(dir, 'package.json'))
-    fs.copyFileSync(path.join(REPO, 'npm', abi, 'README.md'), path.join(dir, 'README.md'))
+    const dir = path.join(packed.manifests, abi)
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['README.md', 'package.json'], `${abi}: a selection fixture is a manifest and a README only`)
+    fs.mkdirSync(path.join(tmp, 'fixtures'), { recursive: true })
     const tgz = JSON.parse(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(tmp, 'fixtures')], { cwd: dir }))[0]
     await publish(path.join(tmp, 'fixtures', tgz.filename))
   }
@@ -325,7 +326,11 @@ for (const { flags, expect } of selections) {
     await npm(['install', 'milvus-native', ...flags, '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: cleanEnv })
     assert.deepEqual(platformPackagesIn(dir), [`${pkg.name}-${expect}`])
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', `${pkg.name}-${expect}`, 'package.json'), 'utf8'))
-    assert.deepEqual(m, JSON.parse(fs.readFileSync(path.join(REPO, 'npm', expect, 'package.json'), 'utf8')), 'the fixture is the committed manifest')
+    assert.deepEqual(m, JSON.parse(fs.readFileSync(path.join(packed.manifests, expect, 'package.json'), 'utf8')), 'the fixture is the generated manifest')
+    assert.ok(!fs.readdirSync(path.join(dir, 'node_modules', `${pkg.name}-${expect}`)).some((f) => f.endsWith('.node')), 'a fixture has no binary')
+    const flag = (f) => flags[flags.indexOf(f) + 1]
+    assert.deepEqual([m.os, m.cpu], [[flag('--os')], [flag('--cpu')]])
+    if (flags.includes('--libc')) assert.deepEqual(m.libc, [flag('--libc')])
   })
 }
 

@@ -10,10 +10,12 @@
 // Linux glibc builds target glibc 2.17 through zig (`napi build -x`, cargo-zigbuild), as the
 // release workflow does. Built files are kept in target/platforms/<triple>/ and cargo's
 // target/zig/, so a rerun only repacks (cargo rebuilds what changed; --reuse skips cargo
-// entirely when both files exist).
+// entirely when both files exist). --manifests DIR also writes the other targets' generated
+// npm/<platform>/ manifests (no binary) into DIR.
 //
 // The napi CLI does the packaging steps, in a staging copy under target/pack/ so the checkout
 // (its package.json, npm/ and the development `.node`) is left as it is:
+//   napi create-npm-dirs → npm/<platform>/package.json from package.json
 //   napi artifacts  → the `.node` into npm/<platform>/
 //   release-files.js sims → milvus-sim into npm/<platform>/ (and its `files`)
 //   napi prepublish --skip-optional-publish → versions, optionalDependencies in package.json
@@ -115,6 +117,8 @@ async function main(argv) {
   const reuse = argv.includes('--reuse')
   const outIdx = argv.indexOf('--out')
   const dist = path.resolve(REPO, outIdx >= 0 ? argv[outIdx + 1] : 'dist')
+  const manIdx = argv.indexOf('--manifests')
+  const manifests = manIdx >= 0 ? path.resolve(argv[manIdx + 1]) : null
   const { readNapiConfig, parseTriple } = require('@napi-rs/cli')
   const config = await readNapiConfig(path.join(REPO, 'package.json'))
   const target = hostTarget(config.targets)
@@ -129,10 +133,20 @@ async function main(argv) {
       fs.mkdirSync(path.dirname(path.join(stage, f)), { recursive: true })
       fs.copyFileSync(path.join(REPO, f), path.join(stage, f))
     }
-    fs.cpSync(path.join(REPO, 'npm'), path.join(stage, 'npm'), { recursive: true })
+    const napi = (...args) => run(process.execPath, [NAPI_CLI, ...args], { cwd: stage, stdio: ['ignore', 2, 2] })
+    // The platform packages' manifests from package.json as it is now (the committed npm/ is
+    // napi's output too, but may lag a change of description, engines, ...).
+    napi('create-npm-dirs', '--npm-dir', 'npm')
+    if (manifests) {
+      // The other targets' manifests, as this run generated them (install.test.js publishes
+      // them as selection fixtures).
+      for (const t of config.targets) {
+        if (t.platformArchABI === target.platformArchABI) continue
+        fs.cpSync(path.join(stage, 'npm', t.platformArchABI), path.join(manifests, t.platformArchABI), { recursive: true })
+      }
+    }
     const hostConfig = path.join(stage, 'napi-host.json')
     fs.writeFileSync(hostConfig, JSON.stringify({ binaryName: config.binaryName, targets: [target.triple] }))
-    const napi = (...args) => run(process.execPath, [NAPI_CLI, ...args], { cwd: stage, stdio: ['ignore', 2, 2] })
     napi('artifacts', '-c', hostConfig, '--output-dir', artifacts, '--npm-dir', 'npm')
     addSims(artifacts, path.join(stage, 'npm'))
     napi('prepublish', '-c', hostConfig, '-t', 'npm', '--skip-optional-publish')
@@ -154,7 +168,7 @@ async function main(argv) {
     fs.mkdirSync(dist, { recursive: true })
     const main = pack(stage, dist)
     const platform = pack(path.join(stage, 'npm', target.platformArchABI), dist)
-    const result = { main, platform, target: target.triple, platformArchABI: target.platformArchABI, glibc: target.abi === 'gnu' ? GLIBC : null }
+    const result = { main, platform, manifests, target: target.triple, platformArchABI: target.platformArchABI, glibc: target.abi === 'gnu' ? GLIBC : null }
     process.stdout.write(JSON.stringify(result, null, 2) + '\n')
     return result
   } finally {
