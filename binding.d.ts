@@ -39,10 +39,13 @@ export declare class NativeClient {
    *
    * `options`: whether the request may carry `timeout` or a request id. `index.js` knows it
    * from reads the JIT makes cheap, and its `false` spares three napi property lookups a call.
-   *
-   * `traceparent` / `tracestate`: the W3C trace headers (`trace: true`), sent as given.
    */
-  call(method: number, data: unknown | undefined | null, id: number, abortable: boolean, options: boolean, traceparent?: string | undefined | null, tracestate?: string | undefined | null): void
+  call(method: number, data: unknown | undefined | null, id: number, abortable: boolean, options: boolean): void
+  /**
+   * `call` with the W3C trace headers of `trace: true`, sent as given. A method of its own,
+   * so that a call without tracing converts no extra arguments.
+   */
+  callTraced(method: number, data: unknown | undefined | null, id: number, abortable: boolean, options: boolean, traceparent?: string | undefined | null, tracestate?: string | undefined | null): void
   /**
    * Starts call `id`: polls until the restore job ends. Completes with the final info's
    * JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`

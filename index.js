@@ -352,7 +352,7 @@ function traced(client, method, data, id, abortable, progress) {
     trace.run(ctx, (tp, ts) => client._native.waitForRestoreSnapshot(data, id, abortable, progress !== undefined, tp, ts))
     return { run: trace.run, ctx }
   }
-  trace.run(ctx, (tp, ts) => client._native.call(METHOD[method], data, id, abortable, hasCallOptions(data), tp, ts))
+  trace.run(ctx, (tp, ts) => client._native.callTraced(METHOD[method], data, id, abortable, hasCallOptions(data), tp, ts))
 }
 
 // A waitForRestoreSnapshot poll is about to go out: its own span, in the wait's caller's

@@ -146,10 +146,22 @@ impl NativeClient {
     /// `options`: whether the request may carry `timeout` or a request id. `index.js` knows it
     /// from reads the JIT makes cheap, and its `false` spares three napi property lookups a call.
     #[napi(catch_unwind)]
-    ///
-    /// `traceparent` / `tracestate`: the W3C trace headers (`trace: true`), sent as given.
-    #[allow(clippy::too_many_arguments)]
     pub fn call(
+        &self,
+        method: u32,
+        data: Option<Unknown>,
+        id: u32,
+        abortable: bool,
+        options: bool,
+    ) -> Result<()> {
+        self.start(method, data, id, abortable, options, None)
+    }
+
+    /// `call` with the W3C trace headers of `trace: true`, sent as given. A method of its own,
+    /// so that a call without tracing converts no extra arguments.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(catch_unwind)]
+    pub fn call_traced(
         &self,
         method: u32,
         data: Option<Unknown>,
@@ -159,6 +171,19 @@ impl NativeClient {
         traceparent: Option<String>,
         tracestate: Option<String>,
     ) -> Result<()> {
+        let trace = Trace::new(traceparent, tracestate).map_err(invalid)?;
+        self.start(method, data, id, abortable, options, trace)
+    }
+
+    fn start(
+        &self,
+        method: u32,
+        data: Option<Unknown>,
+        id: u32,
+        abortable: bool,
+        options: bool,
+        trace: Option<Trace>,
+    ) -> Result<()> {
         panic_if("call");
         let s = Start {
             client: self,
@@ -166,7 +191,7 @@ impl NativeClient {
             id,
             abortable,
             options,
-            trace: Trace::new(traceparent, tracestate).map_err(invalid)?,
+            trace,
         };
         match method {
             0 => s.run(
