@@ -68,3 +68,12 @@ test('startSim: bad options name the option and what is accepted', async () => {
     await assert.rejects(startSim(options), (e) => e instanceof TypeError && re.test(e.message), `${JSON.stringify(options)}`)
   }
 })
+
+test("require('milvus-native') loads neither sim.js nor platform.js (no cold-start cost for apps that never use them)", () => {
+  const { execFileSync } = require('node:child_process')
+  const root = path.resolve(__dirname, '..')
+  const src = `require('milvus-native'); console.log(JSON.stringify(Object.keys(require.cache).map((k) => require('node:path').relative(${JSON.stringify(root)}, k))))`
+  const loaded = JSON.parse(execFileSync(process.execPath, ['-e', src], { cwd: root, encoding: 'utf8' }))
+  assert.ok(loaded.includes('index.js') && loaded.includes('binding.js'), loaded.join(', '))
+  assert.deepEqual(loaded.filter((f) => ['sim.js', 'platform.js', path.join('bin', 'milvus-sim.js')].includes(f)), [])
+})
