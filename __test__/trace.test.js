@@ -30,7 +30,11 @@ const app = api.trace.getTracer('app')
 
 const OFFICIAL_VERSION = require('@zilliz/milvus2-sdk-node/package.json').version
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/
-const FIXTURES = { 1: { info: { job_id: '1', state: 3, progress: 100 } } }
+const FIXTURES = {
+  1: { info: { job_id: '1', state: 3, progress: 100 } },
+  // Fails its first two attempts (over all clients: each client below gets its own simulator).
+  2: { fault: { code: 14, message: 'try again', fail_times: 2 }, info: { job_id: '2', state: 3 } },
+}
 
 function parse(traceparent) {
   const m = TRACEPARENT.exec(traceparent)
@@ -122,6 +126,27 @@ test('outside any span: a fresh traceparent (a new trace) per call', async () =>
     assert.equal(a.flags, '01', name)
     for (const h of headers) assert.equal(clientSpan(spans, h.traceparent).parentSpanContext, undefined, name)
   }
+})
+
+test('a retried call sends the same traceparent on every attempt', async () => {
+  for (const Client of [Official, Native]) {
+    const sim = await startSim({ record: true, fixtures: FIXTURES })
+    const client = new Client({ address: sim.address, __SKIP_CONNECT__: true, trace: true, retryDelay: 1 })
+    try {
+      await app.startActiveSpan('app', async (span) => {
+        await client.getRestoreSnapshotState({ job_id: 2 })
+        span.end()
+      })
+      const attempts = sim.records().filter((r) => r.method === 'GetRestoreSnapshotState')
+      assert.deepEqual(attempts.map((r) => r.outcome), ['grpc:14', 'grpc:14', 'ok'], Client.name)
+      assert.equal(new Set(attempts.map((r) => r.headers.traceparent)).size, 1, Client.name)
+      parse(attempts[0].headers.traceparent)
+    } finally {
+      await client.closeConnection()
+      await sim.stop()
+    }
+  }
+  await finished()
 })
 
 test('trace off: no traceparent, even inside an app span, and no client span', async () => {
