@@ -457,7 +457,7 @@ export declare class MilvusClient {
    * not wait for it. Throws on a missing address or a malformed option.
    */
   constructor(config: ClientConfig)
-  /** The official positional form. `channelOptions` is ignored. */
+  /** The official positional form. `channelOptions` as in `ClientConfig`. */
   constructor(address: string, ssl?: boolean, username?: string, password?: string, channelOptions?: object)
   /** Either form, for a caller holding a `ClientConfig | string`. */
   constructor(configOrAddress: ClientConfig | string, ssl?: boolean, username?: string, password?: string, channelOptions?: object)
