@@ -262,6 +262,47 @@ describe('global clusters, milvus-native only', () => {
     assert.deepEqual(seen(a).sort(), ['Connect', 'GetRestoreSnapshotState:5'])
   })
 
+  test('after a failed first fetch, a later call fetches again', async () => {
+    const { a, b, topo } = await world()
+    const down = await startTopology()
+    await down.close()
+    const c = client('native', down)
+    assert.equal((await rejection(c.connectPromise)).code, 'ERR_MILVUS_TOPOLOGY')
+    // The topology server comes up on the same port.
+    const http = require('node:http')
+    const relay = http.createServer((req, res) => {
+      http.get({ port: topo.port, path: req.url, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode, up.headers)
+        up.pipe(res)
+      })
+    })
+    await new Promise((resolve) => relay.listen(down.port, '127.0.0.1', resolve))
+    stops.push(() => new Promise((resolve) => relay.close(resolve)))
+    const r = await c.getRestoreSnapshotState({ job_id: 6 })
+    assert.equal(r.status.code, 2101)
+    assert.deepEqual(seen(a), ['GetRestoreSnapshotState:6'])
+    assert.deepEqual(seen(b), [])
+    assert.equal(topo.requests.length, 1)
+  })
+
+  test('delegated methods run on the official client in its own global mode, waiting for its topology', async () => {
+    const { a, b, topo } = await world()
+    const c = client('native', topo)
+    // Made at once: the official client would throw a TypeError before its topology arrived.
+    const r = await c.describeCollection({ collection_name: 'missing' })
+    assert.equal(r.status.code, 100)
+    assert.deepEqual(seen(a).sort(), ['Connect', 'Connect', 'DescribeCollection'])
+    assert.deepEqual(seen(b), [])
+    assert.equal(topo.requests.length, 2) // milvus-native's fetch and the official client's
+    // Its topology failed: the delegated call rejects with that error.
+    const down = await startTopology()
+    await down.close()
+    const d = client('native', down)
+    d.connectPromise.catch(() => {})
+    const e = await rejection(d.describeCollection({ collection_name: 'missing' }))
+    assert.match(e.message, /^Failed to fetch global topology after 3 attempts/)
+  })
+
   test('concurrent failovers are one fetch and one switch', async () => {
     const { a, b, topo } = await world()
     const c = client('native', topo)

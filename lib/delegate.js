@@ -81,6 +81,13 @@ function official(client, what) {
   return c
 }
 
+// The official client in global mode, once it has a primary (README, "Global clusters").
+function globalReady(c) {
+  return Promise.resolve(c.connectPromise).catch((e) => {
+    if (c.channelPool === undefined) throw e
+  })
+}
+
 // One function per delegated method name, made on first lookup (so `c.f === c.f`).
 const methods = new Map()
 
@@ -103,6 +110,9 @@ function method(name) {
             } catch (e) {
               return Promise.reject(e)
             }
+            // Global mode: until its topology has arrived the official client has no connection
+            // and throws a TypeError; wait for it, and reject with its error if it failed.
+            if (c.isGlobal === true && c.channelPool === undefined) return globalReady(c).then(() => c[name](...args))
             return c[name](...args)
           },
         }[name]
