@@ -78,7 +78,9 @@ impl Global {
         }
         let bearer = format!("Bearer {token}");
         if http::HeaderValue::from_str(&bearer).is_err() {
-            return Err("The `token` option cannot be sent in an HTTP header (global mode).".into());
+            return Err(
+                "The `token` option cannot be sent in an HTTP header (global mode).".into(),
+            );
         }
         let refresh = std::env::var(REFRESH_ENV)
             .ok()
