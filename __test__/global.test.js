@@ -7,7 +7,7 @@ const { test, describe, after } = require('node:test')
 const assert = require('node:assert/strict')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
-const { startSim } = require('./helpers/sim')
+const { startSim, genCerts } = require('./helpers/sim')
 const { startTopology, clusters } = require('./helpers/topology')
 const { rejection } = require('./helpers/common')
 
@@ -301,6 +301,25 @@ describe('global clusters, milvus-native only', () => {
     d.connectPromise.catch(() => {})
     const e = await rejection(d.describeCollection({ collection_name: 'missing' }))
     assert.match(e.message, /^Failed to fetch global topology after 3 attempts/)
+  })
+
+  test('an https:// global address: the topology over TLS (rustls, the client\'s rootCert trusted) and TLS to the clusters', async () => {
+    const os = require('node:os')
+    const fs = require('node:fs')
+    const certs = await genCerts(fs.mkdtempSync(path.join(os.tmpdir(), 'global-tls-')))
+    const tls = { cert: certs.serverCert, key: certs.serverKey }
+    const [a, topo] = await Promise.all([startSim({ record: true, tls }), startTopology({ tls, token: 't' })])
+    stops.push(() => a.stop(), () => topo.close())
+    topo.setPrimary(1, [{ clusterId: 'a', endpoint: `https://${a.address}`, capability: 3 }])
+    const c = client('native', topo, { token: 't', tls: { rootCertPath: certs.ca } })
+    await c.connectPromise
+    assert.equal((await c.getRestoreSnapshotState({ job_id: 1 })).status.code, 2101)
+    assert.deepEqual(seen(a), ['Connect', 'GetRestoreSnapshotState:1'])
+    assert.deepEqual(topo.requests.map((r) => r.authorization), ['Bearer t'])
+    // Without the CA the topology server's certificate is refused: a network failure, retried.
+    const untrusted = client('native', topo, { token: 't' })
+    const e = await rejection(untrusted.connectPromise)
+    assert.match(e.message, /after 3 attempts: Topology request failed: TLS handshake with 127\.0\.0\.1:\d+: .*certificate/i)
   })
 
   test('concurrent failovers are one fetch and one switch', async () => {
