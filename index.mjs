@@ -2,10 +2,11 @@
 // share one module instance (one addon, one enum object, `instanceof AbortError` agrees).
 //
 // The official SDK's exports are named exports here too, so that `import { DataType } from
-// 'milvus-native'` works as it does from '@zilliz/milvus2-sdk-node'. An ES module's bindings
-// cannot be lazy: when the official SDK is installed, importing this entry loads it (the
-// CommonJS entry and `milvus-native/core` never do); when it is not, these names are
-// `undefined`. The list is lib/official-surface.js's `exports` (__test__/types.test.js checks it).
+// 'milvus-native'` works as it does from '@zilliz/milvus2-sdk-node'. An ES module's bindings get
+// their values at import, and reading them from the CommonJS entry loads nothing: a number or a
+// string is its value copied from the official SDK, an object or a function a proxy that loads
+// the official SDK on first use (lib/lazy-exports.js; the same values `require` gives). The
+// list is lib/official-surface.js's `exports` (__test__/types.test.js checks it).
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
@@ -13,14 +14,6 @@ const cjs = require('./index.js')
 
 export const { MilvusClient, RestoreSnapshotState, ErrorCode, AbortError, RestoreSnapshotError } = cjs
 export default cjs
-
-let official = cjs
-try {
-  void cjs.DataType
-} catch (e) {
-  if (e.code !== 'ERR_MILVUS_SDK_MISSING') throw e
-  official = {}
-}
 
 export const {
   BLOOM_FILTER_DEFAULT_FPR, BLOOM_FILTER_MAX_FPR, BLOOM_FILTER_MIN_FPR, BloomFilterBuilder,
@@ -64,4 +57,4 @@ export const {
   setPoolTelemetryManager, sleep, sparseRowsToBytes, sparseToBytes, stringToBase64,
   unixtimeToHybridts, validatePartitionNumbers, withTelemetryLogicalOperation,
   withTelemetrySuppressed,
-} = official
+} = cjs

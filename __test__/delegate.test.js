@@ -75,7 +75,7 @@ test('every public method and property of the official client is on MilvusClient
   assert.ok('hasCollection' in c && 'serverInfo' in c && !('metadata' in c))
 })
 
-test('a snapshot-only app never loads the official SDK (CommonJS and milvus-native/core as ESM)', () => {
+test('a snapshot-only app never loads the official SDK (CommonJS, ESM, and milvus-native/core as ESM)', () => {
   const script = (load, tag) => `
 ${load}
 const c = new MilvusClient({ address: ${JSON.stringify(sim.address)}, username: 'ann', password: 'secret', database: 'db2' })
@@ -108,7 +108,27 @@ main().catch((e) => { console.error(e); process.exit(1) })
     ),
   ])
   assert.deepEqual(esm, [])
-  // The check can fail: the first delegated call loads it.
+  // The ES module entry of milvus-native binds every official export at import, a reference to
+  // an object or a function too (lib/lazy-exports.js): none of that loads the SDK.
+  const esmFull = child([
+    '--input-type=module',
+    '-e',
+    script(
+      "import * as m from 'milvus-native'; import { MilvusClient, DataType, MetricType, HttpClient, buildSearchParams, DEFAULT_TOPK } from 'milvus-native'; import { createRequire } from 'node:module'; const req = createRequire(import.meta.url); void [DataType, MetricType, HttpClient, buildSearchParams, DEFAULT_TOPK, typeof DataType, { ...m }]",
+      'esmfull'
+    ),
+  ])
+  assert.deepEqual(esmFull, [])
+  // So does CommonJS destructuring of them.
+  const cjsNames = child(['-e', script("const m = require('milvus-native'); const { MilvusClient, DataType, buildSearchParams, DEFAULT_TOPK } = m; void { ...m }; const req = require", 'cjsnames')])
+  assert.deepEqual(cjsNames, [])
+  // The check can fail: the first delegated call loads it, and so does the first use of an export.
+  const used = child([
+    '--input-type=module',
+    '-e',
+    "import { DataType } from 'milvus-native'; import { createRequire } from 'node:module'; const req = createRequire(import.meta.url); const before = Object.keys(req.cache).some((k) => k.includes('@zilliz')); void DataType.Int64; console.log(JSON.stringify([before, Object.keys(req.cache).some((k) => k.includes('@zilliz'))]))",
+  ])
+  assert.deepEqual(used, [false, true])
   const loaded = child([
     '-e',
     `const { MilvusClient } = require('milvus-native')
@@ -228,7 +248,10 @@ const main = async () => {
   out.async = await p.then(() => 'resolved', (e) => ({ code: e.code, message: e.message }))
   out.sync = caught(() => c.session())
   out.property = caught(() => c.serverInfo)
-  out.export = caught(() => m.DataType)
+  out.exportType = typeof m.DataType
+  out.export = caught(() => m.DataType.Int64)
+  out.call = caught(() => m.buildSearchParams({}))
+  out.value = m.DEFAULT_TOPK
   out.keys = Object.keys(m).includes('DataType')
   out.closed = await c.closeConnection()
   console.log(JSON.stringify(out))
@@ -248,30 +271,62 @@ main().catch((e) => { console.error(e); process.exit(1) })
     assert.ok(out.sync.message.includes('MilvusClient.session()'), out.sync.message)
     assert.equal(out.property.code, 'ERR_MILVUS_SDK_MISSING')
     assert.ok(out.property.message.includes('MilvusClient.serverInfo'), out.property.message)
+    // Reading an export gives its proxy; using it throws (numbers and strings are values).
+    assert.equal(out.exportType, 'object')
     assert.equal(out.export.code, 'ERR_MILVUS_SDK_MISSING')
-    assert.ok(out.export.message.includes('DataType') && out.export.message.includes(install), out.export.message)
+    assert.ok(out.export.message.includes('`DataType`') && out.export.message.includes(install), out.export.message)
+    assert.equal(out.call.code, 'ERR_MILVUS_SDK_MISSING')
+    assert.ok(out.call.message.includes('`buildSearchParams`'), out.call.message)
+    assert.equal(out.value, 100)
     assert.equal(out.keys, true)
     assert.equal(out.closed, 5)
   })
 
-  await t.test('ESM: both entries load; the official names are undefined', () => {
+  await t.test('ESM: both entries load; using an official export throws the missing-SDK error', () => {
     const out = child(
       [
         '--input-type=module',
         '-e',
         `
-import { MilvusClient, DataType, RestoreSnapshotState } from 'milvus-native'
+import util from 'node:util'
+import { MilvusClient, DataType, RestoreSnapshotState, HttpClient, HttpError, buildSearchParams, VectorDataTypes, DEFAULT_TOPK, DEFAULT_METRIC_TYPE } from 'milvus-native'
 import * as core from 'milvus-native/core'
-const c = new core.MilvusClient({ address: ${JSON.stringify(sim.address)}, username: 'ann', password: 'secret' })
+const caught = (f) => { try { return { returned: f() } } catch (e) { return { code: e.code, message: e.message } } }
+const c = new MilvusClient({ address: ${JSON.stringify(sim.address)}, username: 'ann', password: 'secret' })
 const r = await c.getRestoreSnapshotState({ job_id: 1 })
 await c.closeConnection()
-console.log(JSON.stringify({ same: MilvusClient === core.MilvusClient, DataType: typeof DataType, state: RestoreSnapshotState.RestoreSnapshotCompleted, code: r.status.code }))
+console.log(JSON.stringify({
+  same: MilvusClient === core.MilvusClient,
+  kinds: [typeof DataType, typeof HttpClient, typeof buildSearchParams, Array.isArray(VectorDataTypes)],
+  values: [DEFAULT_TOPK, DEFAULT_METRIC_TYPE],
+  state: RestoreSnapshotState.RestoreSnapshotCompleted,
+  code: r.status.code,
+  uses: [
+    caught(() => DataType.Int64),
+    caught(() => Object.keys(DataType)),
+    caught(() => buildSearchParams({})),
+    caught(() => new HttpClient({})),
+    caught(() => ({}) instanceof HttpError),
+    caught(() => VectorDataTypes.length),
+  ],
+  inspect: util.inspect(DataType),
+}))
 `,
       ],
       noSdk
     )
-    assert.deepEqual(out, { same: true, DataType: 'undefined', state: 'RestoreSnapshotCompleted', code: out.code })
+    assert.equal(out.same, true)
+    assert.deepEqual(out.kinds, ['object', 'function', 'function', true])
+    assert.deepEqual(out.values, [100, 'COSINE'])
+    assert.equal(out.state, 'RestoreSnapshotCompleted')
     assert.equal(typeof out.code, 'number')
+    const names = ['DataType', 'DataType', 'buildSearchParams', 'HttpClient', 'HttpError', 'VectorDataTypes']
+    assert.equal(out.uses.length, names.length)
+    out.uses.forEach((use, i) => {
+      assert.equal(use.code, 'ERR_MILVUS_SDK_MISSING', JSON.stringify(use))
+      assert.ok(use.message.includes(`\`${names[i]}\``) && use.message.includes(`npm install ${SDK}`), use.message)
+    })
+    assert.equal(out.inspect, `[DataType: ${SDK} is not installed]`)
   })
 
   await t.test('a snapshot-only TypeScript app compiles against milvus-native/core (and not against milvus-native)', () => {

@@ -9,7 +9,8 @@
 // - below MilvusClient.prototype, a proxy whose `get` hands out one delegating function per
 //   method name (made once) and reads or writes the delegate's properties; MilvusClient's own
 //   members come first in the chain, so the natively served ones never reach it;
-// - the module's exports: milvus-native's own, plus the official package's as lazy accessors.
+// - the module's exports: milvus-native's own, plus the official package's, whose numbers and
+//   strings are copied and whose objects and functions are proxies (lib/lazy-exports.js).
 // Nothing here loads the official SDK until a delegated method, property or export is used.
 
 // The generated names, read when first needed.
@@ -146,9 +147,13 @@ function loadExport(name) {
   return loadSdk(`The export \`${name}\``)[name]
 }
 
+// The official exports' values (a copied number or string, or a proxy), made when first read.
+let lazy
+const exportValue = (name) => (lazy === undefined ? (lazy = require('./lazy-exports.js').lazyExports(names(), loadExport)) : lazy)(name)
+
 // The exports: `own` (milvus-native's), then the official names as enumerable accessors, so
-// that Object.keys, `import * as`, destructuring and TypeScript's interop helpers see them all
-// without loading anything until one is read.
+// that Object.keys, `import * as`, destructuring and TypeScript's interop helpers see them all.
+// Reading one loads nothing: its value is copied or a proxy (index.mjs reads them all).
 function exportsHandler(own) {
   let set // the official names but `own`'s, when first needed
   const official = {
@@ -164,7 +169,7 @@ function exportsHandler(own) {
   return {
     get(target, key, receiver) {
       if (Object.prototype.hasOwnProperty.call(target, key)) return target[key]
-      if (typeof key === 'string' && official.has(key)) return loadExport(key)
+      if (typeof key === 'string' && official.has(key)) return exportValue(key)
       return Reflect.get(target, key, receiver)
     },
     has(target, key) {
@@ -177,7 +182,7 @@ function exportsHandler(own) {
     getOwnPropertyDescriptor(target, key) {
       const own = Reflect.getOwnPropertyDescriptor(target, key)
       if (own !== undefined || !official.has(key)) return own
-      return { get: () => loadExport(key), set: undefined, enumerable: true, configurable: true }
+      return { get: () => exportValue(key), set: undefined, enumerable: true, configurable: true }
     },
   }
 }
@@ -203,7 +208,8 @@ function closeDelegate(client) {
 function surfaceNames() {
   const n = names()
   const out = { version: n.version }
-  for (const k of ['async', 'sync', 'properties', 'internal', 'exports']) out[k] = split(n[k])
+  for (const k of ['async', 'sync', 'properties', 'internal', 'exports', 'objects', 'arrays', 'constructors', 'functions']) out[k] = split(n[k])
+  out.values = { ...n.values }
   out.methods = [...out.async, ...out.sync].sort()
   return out
 }
