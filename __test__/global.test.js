@@ -252,7 +252,9 @@ describe('global clusters, side by side with the official SDK', () => {
   })
 })
 
-describe('global clusters, milvus-native only', () => {
+// Concurrent: each test has its own servers, and the refresh period's variable is set only
+// around a constructor (read there, synchronously).
+describe('global clusters, milvus-native only', { concurrency: true }, () => {
   test('a call made before the first topology waits for it (the official SDK throws a TypeError)', async () => {
     const { a, topo } = await world()
     const c = client('native', topo)
