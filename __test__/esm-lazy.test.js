@@ -9,7 +9,8 @@
 //   its HttpError is `instanceof` the proxied class; a BulkWriter gets a storage whose class
 //   extends the proxied LocalStorage, and a schema of proxied DataType values);
 // - every export has the official kind (`typeof`, arrays, constructors), name and keys;
-// - the proxies keep the Proxy invariants through reflection (freeze, defineProperty, delete).
+// - the proxies keep the Proxy invariants through reflection (freeze, defineProperty, delete);
+// - an installed SDK whose export is of another kind than the list says: ERR_MILVUS_SDK_MISMATCH.
 
 const { test } = require('node:test')
 const assert = require('node:assert/strict')
@@ -236,4 +237,26 @@ test('the proxies forward reflection and keep the Proxy invariants', () => {
   Object.setPrototypeOf(VolumeType, proto)
   assert.equal(Object.getPrototypeOf(official.VolumeType), proto)
   assert.equal(VolumeType.extra(), 'x')
+})
+
+test('an installed SDK whose export differs in kind from the generated list fails on first use, naming it', () => {
+  const official = require(SDK)
+  const { lazyExports } = require('../lib/lazy-exports.js')
+  // The list as another 3.x might have it, over the installed SDK.
+  const other = { version: '3.9.9', objects: 'MetricType', arrays: 'DataType', constructors: 'WeightedRanker', functions: 'HttpClient NotThere', values: {} }
+  const get = lazyExports(other, (name) => official[name])
+  assert.equal(get('MetricType').COSINE, 'COSINE')
+  const uses = {
+    DataType: () => get('DataType').Int64,
+    WeightedRanker: () => get('WeightedRanker')([1]),
+    HttpClient: () => get('HttpClient')({}),
+    NotThere: () => get('NotThere')(),
+  }
+  for (const [name, use] of Object.entries(uses)) {
+    assert.throws(use, (e) => {
+      assert.equal(e.code, 'ERR_MILVUS_SDK_MISMATCH')
+      assert.ok(e.message.includes(`\`${name}\``) && e.message.includes('3.9.9'), e.message)
+      return true
+    })
+  }
 })

@@ -17,16 +17,14 @@
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 const { hasOwnProperty } = Object.prototype
 
-// stand-in and proxy -> { name, kind, proxy, real (once loaded) }
+// stand-in and proxy -> { name, kind, proxy, target, real (once loaded), from (lazyExports's) }
 const states = new WeakMap()
-let load // (name) -> the official export; throws ERR_MILVUS_SDK_MISSING without the SDK
-let version // of the official SDK the names and values were generated from
 
 /** The real export behind a stand-in, loaded on first use. */
 function real(target) {
   const s = states.get(target)
   if (s.real === undefined) {
-    const r = load(s.name)
+    const r = s.from.load(s.name)
     const fn = s.kind === 'constructors' || s.kind === 'functions'
     const same =
       r !== null &&
@@ -36,7 +34,7 @@ function real(target) {
     if (!same) {
       const e = new Error(
         `The export \`${s.name}\` of the installed official Milvus SDK is not what milvus-native was made for ` +
-          `(its ${s.kind.replace(/s$/, '')} in @zilliz/milvus2-sdk-node ${version}): it is ${r === null ? 'null' : typeof r}.`
+          `(${kindNames[s.kind]} in @zilliz/milvus2-sdk-node ${s.from.version}): it is ${describe(r)}.`
       )
       e.code = 'ERR_MILVUS_SDK_MISMATCH'
       throw e
@@ -44,6 +42,18 @@ function real(target) {
     s.real = r
   }
   return s.real
+}
+
+const kindNames = {
+  objects: 'an object',
+  arrays: 'an array',
+  constructors: 'a function with a prototype',
+  functions: 'a function without a prototype (an arrow function)',
+}
+function describe(v) {
+  if (v === null || v === undefined) return String(v)
+  if (typeof v === 'function') return hasOwnProperty.call(v, 'prototype') ? kindNames.constructors : kindNames.functions
+  return Array.isArray(v) ? kindNames.arrays : `a ${typeof v}`
 }
 
 /** Keeps the stand-in as the invariants need it, after `r` (the real export) may have changed. */
@@ -154,8 +164,7 @@ const split = (s) => s.split(/\s+/).filter(Boolean)
  * returns the official export or throws the error for a missing SDK.
  */
 function lazyExports(surface, loadExport) {
-  load = loadExport
-  version = surface.version
+  const from = { load: loadExport, version: surface.version }
   const kinds = new Map()
   for (const kind of Object.keys(standIns)) for (const name of split(surface[kind])) kinds.set(name, kind)
   const proxies = new Map()
@@ -166,7 +175,7 @@ function lazyExports(surface, loadExport) {
       const kind = kinds.get(name)
       const target = standIns[kind]()
       p = new Proxy(target, handler)
-      const s = { name, kind, proxy: p, target, real: undefined }
+      const s = { name, kind, proxy: p, target, real: undefined, from }
       states.set(target, s)
       states.set(p, s)
       Object.defineProperty(target, INSPECT, { value: inspect, configurable: true })
