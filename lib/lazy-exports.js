@@ -76,9 +76,11 @@ function settle(target, r, key) {
 const receiver = (target, r, given) => (given === states.get(target).proxy ? r : given)
 
 const handler = {
+  // The hot trap (an enum member read): one lookup of the state.
   get(target, key, given) {
-    const r = real(target)
-    return Reflect.get(r, key, receiver(target, r, given))
+    const s = states.get(target)
+    const r = s.real === undefined ? real(target) : s.real
+    return Reflect.get(r, key, given === s.proxy ? r : given)
   },
   set(target, key, value, given) {
     const r = real(target)
