@@ -149,7 +149,10 @@ function loadExport(name) {
 
 // The official exports' values (a copied number or string, or a proxy), made when first read.
 let lazy
-const exportValue = (name) => (lazy === undefined ? (lazy = require('./lazy-exports.js').lazyExports(names(), loadExport)) : lazy)(name)
+function exportValue(name) {
+  if (lazy === undefined) lazy = require('./lazy-exports.js').lazyExports(names(), loadExport)
+  return lazy(name)
+}
 
 // The exports: `own` (milvus-native's), then the official names as enumerable accessors, so
 // that Object.keys, `import * as`, destructuring and TypeScript's interop helpers see them all.

@@ -11,8 +11,9 @@
 //
 // Proxy invariants tie what a trap reports to the stand-in: a property reported non-configurable
 // must be one of the stand-in's, and a non-extensible export must have a stand-in that is its
-// copy. `settle` keeps the stand-in so (the official exports are plain, extensible objects and
-// functions, whose only non-configurable properties are `prototype` and an array's `length`).
+// copy. `settle` keeps the stand-in so (the official exports are extensible, and their only
+// non-configurable properties are a function's `prototype` and an array's `length`, which the
+// stand-ins have too; a stand-in's kind is checked against the real export's on first use).
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom')
 const { hasOwnProperty } = Object.prototype
