@@ -10,7 +10,7 @@
 // Linux glibc builds target glibc 2.17 through zig (`napi build -x`, cargo-zigbuild), as the
 // release workflow does. Built files are kept in target/platforms/<triple>/ and cargo's
 // target/zig/, so a rerun only repacks (cargo rebuilds what changed; --reuse skips cargo
-// entirely when both files exist). --manifests DIR also writes the other targets' generated
+// entirely when both files exist and no Rust source of either crate is newer). --manifests DIR also writes the other targets' generated
 // npm/<platform>/ manifests (no binary) into DIR.
 //
 // The napi CLI does the packaging steps, in a staging copy under target/pack/ so the checkout
@@ -79,6 +79,24 @@ function hostTarget(targets) {
   return t
 }
 
+/** The most recently modified file among the Rust sources of both crates. */
+function newestSource() {
+  let newest = { file: '', mtimeMs: 0 }
+  const visit = (p) => {
+    let st
+    try {
+      st = fs.statSync(p)
+    } catch {
+      return
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p)) visit(path.join(p, e))
+    } else if (st.mtimeMs > newest.mtimeMs) newest = { file: p, mtimeMs: st.mtimeMs }
+  }
+  for (const p of ['Cargo.toml', 'Cargo.lock', 'build.rs', 'src', 'proto', 'sim/Cargo.toml', 'sim/build.rs', 'sim/src', 'sim/proto']) visit(path.join(REPO, p))
+  return newest
+}
+
 /** Builds the addon and milvus-sim for `target` into target/platforms/<triple>/; returns the dir. */
 function build(target, { reuse }) {
   const out = path.join(REPO, 'target', 'platforms', target.triple)
@@ -86,8 +104,13 @@ function build(target, { reuse }) {
   const simName = `milvus-sim.${target.platformArchABI}${target.platform === 'win32' ? '.exe' : ''}`
   const sim = path.join(out, simName)
   if (reuse && fs.existsSync(node) && fs.existsSync(sim)) {
-    log(`reusing ${path.relative(REPO, node)} and ${simName}`)
-    return out
+    const built = Math.min(fs.statSync(node).mtimeMs, fs.statSync(sim).mtimeMs)
+    const newer = newestSource()
+    if (newer.mtimeMs <= built) {
+      log(`reusing ${path.relative(REPO, node)} and ${simName} (no source is newer)`)
+      return out
+    }
+    log(`${path.relative(REPO, newer.file)} is newer than the build: rebuilding`)
   }
   fs.mkdirSync(out, { recursive: true })
   const zig = target.platform === 'linux' && target.abi === 'gnu'
