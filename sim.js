@@ -97,6 +97,7 @@ async function startSim(options = {}) {
     })
     proc.once('error', (e) => {
       clearTimeout(timer)
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
       reject(new Error(`cannot start milvus-sim (${exe}): ${e.message}`, { cause: e }))
     })
     exited.then(({ code, signal }) => {
