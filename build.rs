@@ -12,8 +12,10 @@ fn main() {
         // The service has an RPC named Connect: the generated transport helper
         // `connect()` would collide with it, and we build our own Channel anyway.
         .build_transport(false)
-        // Maps (status.extra_info) decode in key order, so replies are deterministic.
+        // Maps decode in key order, so replies are deterministic; except status.extra_info,
+        // whose wire order the official client keeps: `Status` is ours (decode::wire).
         .btree_map(".")
+        .extern_path(".milvus.proto.common.Status", "crate::decode::wire::Status")
         .compile_fds(fds)
         .expect("generate the Milvus client");
 }

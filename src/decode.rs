@@ -5,18 +5,62 @@
 //! - key order: repeated fields first, then maps, then the other fields, each group in field
 //!   number order;
 //! - int64/uint64 as decimal strings; enums by name, a number the proto does not know as-is;
-//! - absent scalars as their defaults, absent messages as `null`.
+//! - absent scalars as their defaults, absent messages as `null`;
+//! - a map (`status.extra_info`) as protobufjs builds it: each wire entry assigned in wire order
+//!   to a plain object, so a repeated key keeps its first place and its last value, integer-like
+//!   keys come first (JavaScript's own property order, which `JSON.parse` applies too); a
+//!   `__proto__` key is an own property in both.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::proto::common::{ErrorCode, Status};
+use crate::proto::common::ErrorCode;
 use crate::proto::milvus::{
     CheckHealthResponse, ConnectResponse, DescribeSnapshotResponse,
     GetRestoreSnapshotStateResponse, GetVersionResponse, ListRestoreSnapshotJobsResponse,
     ListSnapshotsResponse, PinSnapshotDataResponse, QuotaState, RestoreSnapshotInfo,
     RestoreSnapshotResponse, RestoreSnapshotState,
 };
+use wire::{MapEntry, Status};
+
+/// `common.Status` as it arrives: `extra_info` in wire order (prost's maps would sort it).
+/// Wire-compatible with `map<string, string> extra_info = 6`: a map is a repeated entry message.
+pub mod wire {
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Status {
+        /// `ErrorCode` (deprecated by Milvus, still sent).
+        #[prost(int32, tag = "1")]
+        pub error_code: i32,
+        #[prost(string, tag = "2")]
+        pub reason: String,
+        #[prost(int32, tag = "3")]
+        pub code: i32,
+        #[prost(bool, tag = "4")]
+        pub retriable: bool,
+        #[prost(string, tag = "5")]
+        pub detail: String,
+        #[prost(message, repeated, tag = "6")]
+        pub extra_info: Vec<MapEntry>,
+    }
+
+    /// One `map<string, string>` entry.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct MapEntry {
+        #[prost(string, tag = "1")]
+        pub key: String,
+        #[prost(string, tag = "2")]
+        pub value: String,
+    }
+
+    impl MapEntry {
+        pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
+            MapEntry {
+                key: key.into(),
+                value: value.into(),
+            }
+        }
+    }
+}
 
 /// Builds one JSON object; commas are handled by the writer.
 struct Obj<'a> {
@@ -76,6 +120,18 @@ impl<'a> Obj<'a> {
         for (key, val) in v {
             let out = m.key_escaped(key);
             string(out, val);
+        }
+        m.close();
+        self
+    }
+    /// A map from its wire entries, in wire order. `JSON.parse` gives a repeated key its first
+    /// place and last value and puts integer-like keys first, as assigning them does.
+    fn entries(&mut self, k: &str, v: &[MapEntry]) -> &mut Self {
+        let out = self.key(k);
+        let mut m = Obj::open(out);
+        for e in v {
+            let out = m.key_escaped(&e.key);
+            string(out, &e.value);
         }
         m.close();
         self
@@ -141,7 +197,7 @@ fn state_name(v: i32) -> Option<&'static str> {
 
 pub fn status(out: &mut String, s: &Status) {
     let mut o = Obj::open(out);
-    o.map("extra_info", &s.extra_info)
+    o.entries("extra_info", &s.extra_info)
         .enum_("error_code", s.error_code, error_code_name(s.error_code))
         .str("reason", &s.reason)
         .num("code", s.code)
@@ -350,7 +406,7 @@ mod tests {
                 code: 2101,
                 retriable: true,
                 detail: "d".into(),
-                extra_info: [("is_input_error".to_string(), "true".to_string())].into(),
+                extra_info: vec![MapEntry::new("is_input_error", "true")],
             }),
             info: Some(RestoreSnapshotInfo {
                 job_id: i64::MIN,
@@ -397,6 +453,29 @@ mod tests {
         assert_eq!(
             check_health(&r),
             r#"{"reasons":[],"quota_states":["ReadLimited",77],"status":null,"isHealthy":true}"#
+        );
+    }
+
+    #[test]
+    fn map_entries_keep_the_wire_order_as_javascript_assigns_them() {
+        let s = Status {
+            extra_info: vec![
+                MapEntry::new("b", "1"),
+                MapEntry::new("a", "2"),
+                MapEntry::new("b", "3"),
+                MapEntry::new("10", "4"),
+                MapEntry::new("", ""),
+            ],
+            ..Default::default()
+        };
+        // The text keeps the wire order and the repeat; JSON.parse makes it
+        // {"10":"4","b":"3","a":"2","":""}, as protobufjs's assignments do.
+        assert!(
+            status_reply(&s).starts_with(
+                r#"{"extra_info":{"b":"1","a":"2","b":"3","10":"4","":""},"error_code""#
+            ),
+            "{}",
+            status_reply(&s)
         );
     }
 

@@ -88,19 +88,32 @@ fn missing(field: &str) -> String {
     format!("The `{field}` property is missing.")
 }
 
-/// A required name, checked as the official `!data.field`.
-fn required(data: Option<&dyn Args>, field: &str) -> Result<String, String> {
-    let value = data.map_or(Value::Undefined, |d| d.get(field));
-    if !value.truthy() {
-        return Err(missing(field));
+/// Required names, checked as the official `!data.field` in the official order; every one of
+/// them first, as the official checks all before it coerces any (so its "missing" message
+/// wins over our type errors).
+fn required<'a, const N: usize>(
+    data: Option<&'a dyn Args>,
+    fields: [&str; N],
+) -> Result<(&'a dyn Args, [String; N]), String> {
+    let values = fields.map(|f| data.map_or(Value::Undefined, |d| d.get(f)));
+    if let Some(i) = values.iter().position(|v| !v.truthy()) {
+        return Err(missing(fields[i]));
     }
-    match value {
-        Value::Str(s) => Ok(s),
-        other => Err(format!(
-            "The `{field}` property must be a string; got a value of type {}.",
-            other.type_name()
-        )),
+    let data = data.expect("a truthy property was read from it");
+    let mut out = fields.map(|_| String::new());
+    for (i, value) in values.into_iter().enumerate() {
+        match value {
+            Value::Str(s) => out[i] = s,
+            other => {
+                return Err(format!(
+                    "The `{}` property must be a string; got a value of type {}.",
+                    fields[i],
+                    other.type_name()
+                ))
+            }
+        }
     }
+    Ok((data, out))
 }
 
 /// An optional string: absent or null sends the proto default.
@@ -131,6 +144,52 @@ fn optional_int64(data: &dyn Args, field: &str) -> Result<i64, String> {
     }
 }
 
+/// A call's own `timeout`, read as the official `data.timeout || client.timeout`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CallTimeout {
+    /// Falsy (`undefined`, `null`, `false`, `0`, `NaN`, `''`, `0n`): the client's timeout.
+    Default,
+    /// A positive number of milliseconds.
+    Millis(f64),
+    /// A negative number: the deadline has passed before the call starts, so it fails with
+    /// DEADLINE_EXCEEDED, as the official deadline `Date.now() + timeout` does.
+    Past,
+}
+
+/// Where the official SDK would crash (`Infinity`, a string, an object: grpc-js throws
+/// "Deadline is too far in the future" outside any promise) or silently use another deadline
+/// (`true` adds 1 ms), reject naming the field.
+pub fn call_timeout(value: &Value) -> Result<CallTimeout, String> {
+    if !value.truthy() {
+        return Ok(CallTimeout::Default);
+    }
+    match value {
+        Value::Number(ms) if *ms < 0.0 && ms.is_finite() => Ok(CallTimeout::Past),
+        Value::Number(ms) if *ms > 0.0 && *ms <= MAX_CALL_TIMEOUT_MS => {
+            Ok(CallTimeout::Millis(*ms))
+        }
+        other => Err(format!(
+            "The `timeout` property must be a number of milliseconds (at most 100 years); got {}.",
+            other.describe()
+        )),
+    }
+}
+
+/// 100 years, the longest deadline the transport sends.
+const MAX_CALL_TIMEOUT_MS: f64 = 100.0 * 365.0 * 86_400_000.0;
+
+/// `rewrite_data` (RestoreSnapshotRequest): a boolean; absent or null sends `false`.
+fn optional_bool(data: &dyn Args, field: &str) -> Result<bool, String> {
+    match data.get(field) {
+        Value::Undefined | Value::Null => Ok(false),
+        Value::Bool(b) => Ok(b),
+        other => Err(format!(
+            "The `{field}` property must be a boolean when given; got {}.",
+            other.describe()
+        )),
+    }
+}
+
 pub fn get_restore_snapshot_state(
     data: Option<&dyn Args>,
 ) -> Result<GetRestoreSnapshotStateRequest, String> {
@@ -142,9 +201,7 @@ pub fn get_restore_snapshot_state(
 /// `collection_name` then `snapshot_name`, the official order, for the methods that
 /// name one snapshot of one collection.
 fn collection_and_snapshot(data: Option<&dyn Args>) -> Result<(&dyn Args, String, String), String> {
-    let collection = required(data, "collection_name")?;
-    let snapshot = required(data, "snapshot_name")?;
-    let data = data.expect("checked by required()");
+    let (data, [collection, snapshot]) = required(data, ["collection_name", "snapshot_name"])?;
     Ok((data, collection, snapshot))
 }
 
@@ -178,8 +235,7 @@ pub fn describe_snapshot(data: Option<&dyn Args>) -> Result<DescribeSnapshotRequ
 }
 
 pub fn list_snapshots(data: Option<&dyn Args>) -> Result<ListSnapshotsRequest, String> {
-    let collection_name = required(data, "collection_name")?;
-    let data = data.expect("checked by required()");
+    let (data, [collection_name]) = required(data, ["collection_name"])?;
     Ok(ListSnapshotsRequest {
         db_name: optional(data, "db_name")?,
         collection_name,
@@ -187,15 +243,19 @@ pub fn list_snapshots(data: Option<&dyn Args>) -> Result<ListSnapshotsRequest, S
 }
 
 pub fn restore_snapshot(data: Option<&dyn Args>) -> Result<RestoreSnapshotRequest, String> {
-    let name = required(data, "snapshot_name")?;
-    let collection_name = required(data, "source_collection_name")?;
-    let target_collection_name = required(data, "target_collection_name")?;
-    let data = data.expect("checked by required()");
+    let (data, [name, collection_name, target_collection_name]) = required(
+        data,
+        [
+            "snapshot_name",
+            "source_collection_name",
+            "target_collection_name",
+        ],
+    )?;
     Ok(RestoreSnapshotRequest {
         name,
         db_name: optional(data, "source_db_name")?,
         collection_name,
-        rewrite_data: false,
+        rewrite_data: optional_bool(data, "rewrite_data")?,
         target_db_name: optional(data, "target_db_name")?,
         target_collection_name,
     })
@@ -294,6 +354,10 @@ mod tests {
         assert_eq!(e, "The `pin_id` property is missing.");
         let e = list_snapshots(Some(&obj(&[("collection_name", Value::Null)]))).unwrap_err();
         assert_eq!(e, "The `collection_name` property is missing.");
+        // Every missing check comes before any type check, as in the official methods.
+        let e =
+            drop_snapshot(Some(&obj(&[("collection_name", Value::Other("symbol"))]))).unwrap_err();
+        assert_eq!(e, "The `snapshot_name` property is missing.");
     }
 
     #[test]
@@ -343,6 +407,65 @@ mod tests {
         assert_eq!(r.ttl_seconds, 3600);
         let r = list_restore_snapshot_jobs(None).unwrap();
         assert_eq!(r, ListRestoreSnapshotJobsRequest::default());
+    }
+
+    #[test]
+    fn rewrite_data_is_sent() {
+        let base = [
+            ("snapshot_name", s("s")),
+            ("source_collection_name", s("c")),
+            ("target_collection_name", s("t")),
+        ];
+        let with = |v: Value| {
+            let mut pairs = base.to_vec();
+            pairs.push(("rewrite_data", v));
+            restore_snapshot(Some(&obj(&pairs)))
+        };
+        assert!(with(Value::Bool(true)).unwrap().rewrite_data);
+        assert!(!with(Value::Null).unwrap().rewrite_data);
+        assert!(!restore_snapshot(Some(&obj(&base))).unwrap().rewrite_data);
+        // The official `Boolean('false')` would send true.
+        let e = with(s("false")).unwrap_err();
+        assert!(e.contains("`rewrite_data`") && e.contains("boolean"), "{e}");
+    }
+
+    #[test]
+    fn call_timeouts_as_the_official_reads_them() {
+        for falsy in [
+            Value::Undefined,
+            Value::Null,
+            Value::Bool(false),
+            Value::Number(0.0),
+            Value::Number(-0.0),
+            Value::Number(f64::NAN),
+            s(""),
+            Value::BigInt {
+                value: 0,
+                lossless: true,
+            },
+        ] {
+            assert_eq!(call_timeout(&falsy), Ok(CallTimeout::Default), "{falsy:?}");
+        }
+        assert_eq!(
+            call_timeout(&Value::Number(5000.0)),
+            Ok(CallTimeout::Millis(5000.0))
+        );
+        assert_eq!(call_timeout(&Value::Number(-5.0)), Ok(CallTimeout::Past));
+        for bad in [
+            Value::Bool(true),
+            s("5000"),
+            Value::Number(f64::INFINITY),
+            Value::Number(f64::NEG_INFINITY),
+            Value::Number(1e30),
+            Value::Other("object"),
+            Value::BigInt {
+                value: 5,
+                lossless: true,
+            },
+        ] {
+            let e = call_timeout(&bad).unwrap_err();
+            assert!(e.starts_with("The `timeout` property"), "{e}");
+        }
     }
 
     #[test]

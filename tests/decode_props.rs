@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use milvus_native::decode;
-use milvus_native::proto::common::{ServerInfo, Status};
+use milvus_native::proto::common::{MapEntry, ServerInfo, Status};
 use milvus_native::proto::milvus::{
     CheckHealthResponse, ConnectResponse, DescribeSnapshotResponse,
     GetRestoreSnapshotStateResponse, GetVersionResponse, ListRestoreSnapshotJobsResponse,
@@ -362,7 +362,10 @@ fn arb_status() -> impl Strategy<Value = Status> {
                 code,
                 retriable,
                 detail,
-                extra_info,
+                extra_info: extra_info
+                    .into_iter()
+                    .map(|(k, v)| MapEntry::new(k, v))
+                    .collect(),
             },
         )
 }
@@ -543,7 +546,12 @@ fn arb_field_soup() -> impl Strategy<Value = Vec<u8>> {
 fn assert_status_equals(text: &str, s: &Status) {
     let m = object(text, STATUS_KEYS);
     let extra: BTreeMap<String, String> = serde_json::from_str(m["extra_info"]).unwrap();
-    assert_eq!(extra, s.extra_info);
+    let sent: BTreeMap<String, String> = s
+        .extra_info
+        .iter()
+        .map(|e| (e.key.clone(), e.value.clone()))
+        .collect();
+    assert_eq!(extra, sent);
     let ec = json(m["error_code"]);
     match milvus_native::proto::common::ErrorCode::try_from(s.error_code) {
         Ok(e) => assert_eq!(ec, Value::from(e.as_str_name())),

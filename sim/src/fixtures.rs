@@ -1,12 +1,16 @@
-//! `--fixtures FILE`: scripted GetRestoreSnapshotState replies and faults, keyed by job id.
+//! `--fixtures FILE`: scripted GetRestoreSnapshotState replies and faults, keyed by job id, and
+//! faults of any method, keyed by its name.
 //!
 //! ```json
 //! {"42": {"status": {"code": 0}, "info": {"job_id": "42", "state": 7}},
-//!  "43": {"fault": {"code": 14, "message": "down", "fail_times": 2}, "info": {"state": "RestoreSnapshotCompleted"}}}
+//!  "43": {"fault": {"code": 14, "message": "down", "fail_times": 2}, "info": {"state": "RestoreSnapshotCompleted"}},
+//!  "DescribeSnapshot": {"fault": {"raw_message_base64": "CgIYAQ=="}}}
 //! ```
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -81,29 +85,107 @@ impl Fixture {
     }
 }
 
-pub type Fixtures = HashMap<i64, Fixture>;
+/// The RPCs a method-keyed fixture may name.
+pub const METHODS: &[&str] = &[
+    "Connect",
+    "GetVersion",
+    "CheckHealth",
+    "CreateSnapshot",
+    "DropSnapshot",
+    "ListSnapshots",
+    "DescribeSnapshot",
+    "RestoreSnapshot",
+    "GetRestoreSnapshotState",
+    "ListRestoreSnapshotJobs",
+    "PinSnapshotData",
+    "UnpinSnapshotData",
+];
+
+#[derive(Debug, Default)]
+pub struct Fixtures {
+    /// GetRestoreSnapshotState replies (and faults) by job id.
+    pub jobs: HashMap<i64, Fixture>,
+    /// Faults of every call of a method, by its name (a key of [`METHODS`]); once spent, or
+    /// when only a delay, the method answers as usual.
+    pub methods: HashMap<&'static str, Fixture>,
+}
 
 pub fn load(path: &std::path::Path) -> Result<Fixtures, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("fixtures {}: {e}", path.display()))
+    read(path).map(|(_, fixtures)| fixtures)
+}
+
+fn read(path: &std::path::Path) -> Result<(Vec<u8>, Fixtures), String> {
+    let text =
+        std::fs::read(path).map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
+    let fixtures = parse_bytes(&text).map_err(|e| format!("fixtures {}: {e}", path.display()))?;
+    Ok((text, fixtures))
+}
+
+fn parse_bytes(text: &[u8]) -> Result<Fixtures, String> {
+    parse(std::str::from_utf8(text).map_err(|e| e.to_string())?)
 }
 
 pub fn parse(text: &str) -> Result<Fixtures, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let Value::Object(entries) = root else {
-        return Err("expected a JSON object keyed by job id".into());
+        return Err("expected a JSON object keyed by job id or method name".into());
     };
-    entries
-        .iter()
-        .map(|(key, value)| {
-            let id: i64 = key
-                .parse()
-                .map_err(|_| format!("key {key:?} is not an int64 job id"))?;
-            let fixture = fixture(value).map_err(|e| format!("job {key}: {e}"))?;
-            Ok((id, fixture))
+    let mut out = Fixtures::default();
+    for (key, value) in &entries {
+        if let Some(method) = METHODS.iter().find(|m| **m == key) {
+            let obj = object(value, "fixture")?;
+            if obj.keys().any(|k| k != "fault") {
+                return Err(format!("{key}: a method fixture has only a \"fault\""));
+            }
+            let fixture = fixture(value).map_err(|e| format!("{key}: {e}"))?;
+            out.methods.insert(method, fixture);
+            continue;
+        }
+        let id: i64 = key
+            .parse()
+            .map_err(|_| format!("key {key:?} is neither an int64 job id nor a method name"))?;
+        let fixture = fixture(value).map_err(|e| format!("job {key}: {e}"))?;
+        out.jobs.insert(id, fixture);
+    }
+    Ok(out)
+}
+
+/// The fixtures in force: loaded once, or (`--fixtures-reload`) again whenever the file's
+/// content changes, which is checked on each call (a whole read: the file is small, and a
+/// modification time can miss two writes within one clock tick).
+pub struct Source {
+    path: Option<PathBuf>,
+    reload: bool,
+    current: Mutex<(Vec<u8>, Arc<Fixtures>)>,
+}
+
+impl Source {
+    pub fn new(path: Option<PathBuf>, reload: bool) -> Result<Self, String> {
+        let (text, fixtures) = match &path {
+            Some(p) => read(p)?,
+            None => (Vec::new(), Fixtures::default()),
+        };
+        Ok(Source {
+            path,
+            reload,
+            current: Mutex::new((text, Arc::new(fixtures))),
         })
-        .collect()
+    }
+
+    /// The fixtures for this call; an unreadable or malformed rewrite is this call's error.
+    pub fn get(&self) -> Result<Arc<Fixtures>, String> {
+        let mut cur = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let (true, Some(path)) = (self.reload, &self.path) {
+            let text = std::fs::read(path)
+                .map_err(|e| format!("cannot read fixtures {}: {e}", path.display()))?;
+            if text != cur.0 {
+                let fixtures =
+                    parse_bytes(&text).map_err(|e| format!("fixtures {}: {e}", path.display()))?;
+                *cur = (text, Arc::new(fixtures));
+            }
+        }
+        Ok(cur.1.clone())
+    }
 }
 
 fn fixture(value: &Value) -> Result<Fixture, String> {
@@ -277,7 +359,7 @@ mod tests {
                 "2": {}}"#,
         )
         .unwrap();
-        let r = &f[&i64::MAX].reply;
+        let r = &f.jobs[&i64::MAX].reply;
         let s = r.status.as_ref().unwrap();
         assert_eq!((s.code, s.error_code), (5, ErrorCode::RateLimit as i32));
         let i = r.info.as_ref().unwrap();
@@ -285,16 +367,16 @@ mod tests {
             (i.state, i.start_time, i.time_cost),
             (7, u64::MAX, u64::MAX)
         );
-        assert_eq!(f[&-1].reply.info.as_ref().unwrap().state, 3);
-        assert!(f[&2].reply.info.is_none());
-        assert_eq!(f[&2].reply.status.as_ref().unwrap().code, 0);
+        assert_eq!(f.jobs[&-1].reply.info.as_ref().unwrap().state, 3);
+        assert!(f.jobs[&2].reply.info.is_none());
+        assert_eq!(f.jobs[&2].reply.status.as_ref().unwrap().code, 0);
     }
 
     #[test]
     fn fail_times_then_reply() {
         let f =
             parse(r#"{"1": {"fault": {"code": 14, "message": "x", "fail_times": 2}}}"#).unwrap();
-        let fx = &f[&1];
+        let fx = &f.jobs[&1];
         assert!(matches!(
             fx.attempt().1,
             Scripted::Fail(s) if s.code() == tonic::Code::Unavailable && s.message() == "x"
@@ -309,11 +391,11 @@ mod tests {
             r#"{"1": {"fault": {"delay_ms": 5}}, "2": {"fault": {"drop": true, "fail_times": 1}}}"#,
         )
         .unwrap();
-        let (d, what) = f[&1].attempt();
+        let (d, what) = f.jobs[&1].attempt();
         assert_eq!(d, Some(Duration::from_millis(5)));
         assert!(matches!(what, Scripted::Reply(_)));
-        assert!(matches!(f[&2].attempt().1, Scripted::Drop));
-        assert!(matches!(f[&2].attempt().1, Scripted::Reply(_)));
+        assert!(matches!(f.jobs[&2].attempt().1, Scripted::Drop));
+        assert!(matches!(f.jobs[&2].attempt().1, Scripted::Reply(_)));
     }
 
     #[test]
@@ -324,12 +406,12 @@ mod tests {
                 "3": {"fault": {"raw_message_base64": "CAE="}}}"#,
         )
         .unwrap();
-        assert!(matches!(f[&1].attempt().1, Scripted::Reset));
-        match f[&2].attempt().1 {
+        assert!(matches!(f.jobs[&1].attempt().1, Scripted::Reset));
+        match f.jobs[&2].attempt().1 {
             Scripted::Raw(b) => assert_eq!(&b[..], &[0, 0, 0, 0, 5, 1]),
             other => panic!("{other:?}"),
         }
-        match f[&3].attempt().1 {
+        match f.jobs[&3].attempt().1 {
             Scripted::Raw(b) => assert_eq!(&b[..], &[0, 0, 0, 0, 2, 8, 1]),
             other => panic!("{other:?}"),
         }
@@ -342,5 +424,45 @@ mod tests {
         assert!(parse(r#"{"x": {}}"#).is_err());
         assert!(parse(r#"{"1": {"info": {"start_time": -1}}}"#).is_err());
         assert!(parse(r#"{"1": {"info": {"state": "Nope"}}}"#).is_err());
+        assert!(parse(r#"{"ListSnapshots": {"status": {"code": 1}}}"#).is_err());
+        assert!(parse(r#"{"NoSuchMethod": {"fault": {"code": 14}}}"#).is_err());
+    }
+
+    #[test]
+    fn method_fixtures() {
+        let f = parse(
+            r#"{"DescribeSnapshot": {"fault": {"raw_message_base64": "CAE=", "fail_times": 1}},
+                "7": {"info": {"state": 2}}}"#,
+        )
+        .unwrap();
+        let fx = &f.methods["DescribeSnapshot"];
+        assert!(matches!(fx.attempt().1, Scripted::Raw(_)));
+        assert!(matches!(fx.attempt().1, Scripted::Reply(_)));
+        assert!(f.jobs.contains_key(&7));
+    }
+
+    #[test]
+    fn reloads_a_rewritten_file() {
+        let dir = std::env::temp_dir().join(format!("milvus-sim-fx-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f.json");
+        std::fs::write(&path, r#"{"1": {}}"#).unwrap();
+        let once = Source::new(Some(path.clone()), false).unwrap();
+        let live = Source::new(Some(path.clone()), true).unwrap();
+        let next = dir.join("next.json");
+        std::fs::write(
+            &next,
+            r#"{"2": {}, "ListSnapshots": {"fault": {"code": 14}}}"#,
+        )
+        .unwrap();
+        std::fs::rename(&next, &path).unwrap();
+        assert!(once.get().unwrap().jobs.contains_key(&1));
+        let now = live.get().unwrap();
+        assert!(now.jobs.contains_key(&2) && now.methods.contains_key("ListSnapshots"));
+        std::fs::write(&path, r#"{"3": {}}"#).unwrap(); // same size, same clock tick
+        assert!(live.get().unwrap().jobs.contains_key(&3));
+        std::fs::write(&path, "not json").unwrap();
+        assert!(live.get().is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -12,7 +12,7 @@ use tonic::transport::server::TlsConnectInfo;
 use tonic::{Extensions, Request, Response, Status};
 
 use crate::config::ServeArgs;
-use crate::fixtures::{self, Fixtures, Scripted};
+use crate::fixtures::{self, Scripted};
 use crate::jobs::Timing;
 use crate::net::ConnInfo;
 use crate::pb::common::Status as MilvusStatus;
@@ -27,7 +27,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub struct Sim {
     pub(crate) store: Store,
-    fixtures: Fixtures,
+    fixtures: fixtures::Source,
     /// Accepted `user:password` pairs; empty: auth off.
     users: HashSet<String>,
     recorder: Option<Arc<Recorder>>,
@@ -132,10 +132,7 @@ impl Sim {
             segments: args.segments,
             retention_ms: args.job_retention_ms,
         };
-        let fixtures = match &args.fixtures {
-            Some(path) => fixtures::load(path)?,
-            None => Fixtures::new(),
-        };
+        let fixtures = fixtures::Source::new(args.fixtures.clone(), args.fixtures_reload)?;
         let recorder = match &args.record {
             Some(path) => Some(Arc::new(Recorder::create(path).map_err(|e| {
                 format!("cannot create record file {}: {e}", path.display())
@@ -211,7 +208,24 @@ impl Sim {
             return Err(status);
         }
         let ctx = Ctx { meta, ext };
-        let plan = handler(self, &ctx, message);
+        let plan = match self.method_fixture(method) {
+            Ok(Some(Plan {
+                delay,
+                action: Action::Reply(()),
+            })) => Plan {
+                delay,
+                ..handler(self, &ctx, message)
+            },
+            Ok(Some(Plan { delay, action })) => Plan {
+                delay,
+                action: action.retype(),
+            },
+            Ok(None) => handler(self, &ctx, message),
+            Err(e) => Plan {
+                delay: None,
+                action: Action::Fail(Status::internal(e)),
+            },
+        };
         if let Some(delay) = plan.delay {
             // If the client resets the stream meanwhile, this future is dropped and the record
             // guard writes `cancelled`.
@@ -273,17 +287,35 @@ impl Sim {
         }
     }
 
-    pub(crate) fn restore_state(&self, job_id: i64) -> Plan<GetRestoreSnapshotStateResponse> {
-        if let Some(fixture) = self.fixtures.get(&job_id) {
+    /// A fault scripted for every call of `method`; `Reply(())`: answer as usual (after the
+    /// delay, if any).
+    fn method_fixture(&self, method: &str) -> Result<Option<Plan<()>>, String> {
+        let fixtures = self.fixtures.get()?;
+        Ok(fixtures.methods.get(method).map(|fixture| {
             let (delay, scripted) = fixture.attempt();
-            let action = match scripted {
-                Scripted::Reply(r) => Action::Reply(r.clone()),
-                Scripted::Fail(status) => Action::Fail(status),
-                Scripted::Drop => Action::Drop,
-                Scripted::Reset => Action::Reset,
-                Scripted::Raw(bytes) => Action::Raw(bytes),
+            Plan {
+                delay,
+                action: action(scripted, |_| ()),
+            }
+        }))
+    }
+
+    pub(crate) fn restore_state(&self, job_id: i64) -> Plan<GetRestoreSnapshotStateResponse> {
+        let fixtures = match self.fixtures.get() {
+            Ok(f) => f,
+            Err(e) => {
+                return Plan {
+                    delay: None,
+                    action: Action::Fail(Status::internal(e)),
+                }
+            }
+        };
+        if let Some(fixture) = fixtures.jobs.get(&job_id) {
+            let (delay, scripted) = fixture.attempt();
+            return Plan {
+                delay,
+                action: action(scripted, Clone::clone),
             };
-            return Plan { delay, action };
         }
         reply(match self.store.restore_state(job_id) {
             Ok(info) => GetRestoreSnapshotStateResponse {
@@ -295,5 +327,31 @@ impl Sim {
                 info: None,
             },
         })
+    }
+}
+
+fn action<R>(
+    scripted: Scripted<'_>,
+    reply: impl FnOnce(&GetRestoreSnapshotStateResponse) -> R,
+) -> Action<R> {
+    match scripted {
+        Scripted::Reply(r) => Action::Reply(reply(r)),
+        Scripted::Fail(status) => Action::Fail(status),
+        Scripted::Drop => Action::Drop,
+        Scripted::Reset => Action::Reset,
+        Scripted::Raw(bytes) => Action::Raw(bytes),
+    }
+}
+
+impl Action<()> {
+    /// A scripted action that is not a reply, for a handler of any reply type.
+    fn retype<R>(self) -> Action<R> {
+        match self {
+            Action::Reply(()) => unreachable!("replies run the handler"),
+            Action::Fail(status) => Action::Fail(status),
+            Action::Drop => Action::Drop,
+            Action::Reset => Action::Reset,
+            Action::Raw(bytes) => Action::Raw(bytes),
+        }
     }
 }

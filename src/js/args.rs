@@ -55,10 +55,15 @@ pub fn request_object(data: Option<Unknown<'_>>) -> Option<JsArgs<'_>> {
     }
 }
 
+/// A request-id key's value. A falsy one (`false`, `0`, `NaN`, `0n`) stops the official `??`
+/// and sends no id, as `''` does.
 pub fn given(v: Value) -> Given {
     match v {
         Value::Undefined | Value::Null => Given::Missing,
         Value::Str(s) => Given::Str(s),
+        Value::Bool(false) => Given::Str(String::new()),
+        Value::Number(n) if n == 0.0 || n.is_nan() => Given::Str(String::new()),
+        Value::BigInt { value: 0, .. } => Given::Str(String::new()),
         Value::Bool(_) => Given::Other("boolean"),
         Value::Number(_) => Given::Other("number"),
         Value::BigInt { .. } => Given::Other("bigint"),

@@ -1,0 +1,190 @@
+'use strict'
+// The verdict on one case of the generative differential (__test__/generative.test.js): the
+// official SDK's outcome against milvus-native's. Equal outcomes pass; a difference passes only
+// when one of the `RULES` explains it, each the bullet of README "Differences from the official
+// SDK" that it names. Anything else throws an AssertionError that fast-check shrinks.
+
+const assert = require('node:assert/strict')
+const util = require('node:util')
+const { SignalOf, FIELDS } = require('./generative')
+
+const I64_MIN = -(2n ** 63n)
+const I64_MAX = 2n ** 63n - 1n
+const INT64 = ['job_id', 'pin_id', 'ttl_seconds', 'compaction_protection_seconds']
+const NAMES = ['collection_name', 'snapshot_name', 'source_collection_name', 'target_collection_name']
+const OPTIONAL = ['db_name', 'description', 'source_db_name', 'target_db_name']
+const MISSING = /^The `\w+` property is missing\.$/
+
+const isObject = (v) => v !== null && (typeof v === 'object' || typeof v === 'function')
+const get = (c, k) => (isObject(c.arg) && !Array.isArray(c.arg) ? c.arg[k] : undefined)
+const has = (c, k) => k in FIELDS[c.method]
+const names = (msg, key) => msg.includes(`\`${key}\``)
+
+/** An int64 as the official SDK sends it unchanged: a safe integer, a decimal string, a bigint in range. */
+function plainInt64(v) {
+  if (typeof v === 'number') return Number.isSafeInteger(v)
+  if (typeof v === 'string') return /^-?\d+$/.test(v) && BigInt(v) >= I64_MIN && BigInt(v) <= I64_MAX
+  if (typeof v === 'bigint') return v >= I64_MIN && v <= I64_MAX
+  return false
+}
+
+/** The request id the official SDK looks at (`client_request_id ?? 'client-request-id'`) and its key. */
+function requestId(c) {
+  const snake = get(c, 'client_request_id')
+  return snake !== undefined && snake !== null ? ['client_request_id', snake] : ["'client-request-id'", get(c, 'client-request-id')]
+}
+
+function containsBigInt(v, seen = new Set()) {
+  if (typeof v === 'bigint') return true
+  if (!isObject(v) || seen.has(v)) return false
+  seen.add(v)
+  return Object.values(v).some((x) => containsBigInt(x, seen))
+}
+
+// Each rule: the README bullet it stands for, and whether it explains a rejection `e` of
+// milvus-native for case `c`.
+const RULES = [
+  {
+    bullet: 'int64 fields',
+    explains: (c, e) => INT64.some((f) => has(c, f) && get(c, f) !== undefined && !plainInt64(get(c, f)) && names(e.message, f)),
+  },
+  {
+    bullet: 'Name fields',
+    explains: (c, e) => NAMES.some((f) => has(c, f) && get(c, f) && typeof get(c, f) !== 'string' && names(e.message, f)),
+  },
+  {
+    bullet: 'Name fields (optional strings)',
+    explains: (c, e) =>
+      [...OPTIONAL, 'collection_name'].some((f) => has(c, f) && get(c, f) != null && typeof get(c, f) !== 'string' && names(e.message, f)),
+  },
+  {
+    bullet: 'rewrite_data',
+    explains: (c, e) => has(c, 'rewrite_data') && get(c, 'rewrite_data') != null && typeof get(c, 'rewrite_data') !== 'boolean' && names(e.message, 'rewrite_data'),
+  },
+  {
+    bullet: 'client_request_id',
+    explains: (c, e) => {
+      const [key, v] = requestId(c)
+      const bad =
+        (v && typeof v !== 'string') ||
+        (typeof v === 'string' && (Buffer.byteLength(v) > 4096 || !/^[\x20-\x7e]*$/.test(v)))
+      return bad && e.message.includes(key.replace(/'/g, '') === 'client_request_id' ? '`client_request_id`' : "`'client-request-id'`")
+    },
+  },
+  {
+    bullet: 'timeout',
+    explains: (c, e) => {
+      const t = get(c, 'timeout')
+      return Boolean(t) && (typeof t !== 'number' || !Number.isFinite(t) || t > 3.6e14) && names(e.message, 'timeout')
+    },
+  },
+  {
+    bullet: 'signal',
+    explains: (c, e) => {
+      const s = get(c, 'signal')
+      return s != null && !(s instanceof SignalOf && s.kind !== 'fake') && e instanceof TypeError && names(e.message, 'signal')
+    },
+  },
+  {
+    bullet: 'listRestoreSnapshotJobs(primitive)',
+    explains: (c, e) => c.method === 'listRestoreSnapshotJobs' && (!isObject(c.arg) || Array.isArray(c.arg)) && c.arg != null && e instanceof TypeError && e.message.startsWith('The argument of listRestoreSnapshotJobs'),
+  },
+  {
+    bullet: 'Aborting (signal)',
+    explains: (c, e) => get(c, 'signal') instanceof SignalOf && get(c, 'signal').kind === 'aborted' && e.name === 'AbortError' && e.code === 'ABORT_ERR',
+  },
+]
+
+/** The README bullet that explains milvus-native's rejection `e`, or undefined. */
+function documented(c, e) {
+  const rule = RULES.find((r) => r.explains(c, e))
+  return rule && rule.bullet
+}
+
+function show(o) {
+  if (o.kind === 'resolve') return `resolve ${JSON.stringify(o.value)}`
+  if (o.kind === 'hang') return 'hang (no settlement within 20 s)'
+  const e = o.error
+  return `${o.kind} ${e && e.name}: ${JSON.stringify(e && e.message)} code=${util.inspect(e && e.code)}`
+}
+
+// Headers that legitimately differ per client, and how each is still checked:
+// - user-agent: each library's own;
+// - identifier: each client's own Connect handshake (present in both);
+// - client-request-unixmsec: the clock at each send (a decimal number in both);
+// - grpc-timeout: the deadline left at each send, in each library's unit (within 1 s or 1 %);
+// - grpc-accept-encoding, accept-encoding: grpc-js offers compressions, tonic none.
+const PER_CLIENT = ['user-agent', 'identifier', 'client-request-unixmsec', 'grpc-timeout', 'grpc-accept-encoding', 'accept-encoding']
+
+function timeoutMs(v) {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(v)
+  assert.ok(m, `malformed grpc-timeout ${JSON.stringify(v)}`)
+  return Number(m[1]) * { H: 3600e3, M: 60e3, S: 1e3, m: 1, u: 1e-3, n: 1e-6 }[m[2]]
+}
+
+function sameHeaders(off, nat) {
+  for (const h of ['identifier', 'client-request-unixmsec']) {
+    assert.match(String(off[h]), /^\d+$/, `official ${h}`)
+    assert.match(String(nat[h]), /^\d+$/, `native ${h}`)
+  }
+  const a = timeoutMs(off['grpc-timeout'])
+  const b = timeoutMs(nat['grpc-timeout'])
+  assert.ok(Math.abs(a - b) <= Math.max(1000, a / 100), `grpc-timeout ${off['grpc-timeout']} vs ${nat['grpc-timeout']}`)
+  const rest = (h) => Object.fromEntries(Object.entries(h).filter(([k]) => !PER_CLIENT.includes(k)).sort(([x], [y]) => (x < y ? -1 : 1)))
+  assert.deepEqual(rest(nat), rest(off), 'request headers differ')
+}
+
+function sameRecords(recs) {
+  assert.equal(recs.off.length, 1, `official attempts: ${recs.off.length}`)
+  assert.equal(recs.nat.length, 1, `native attempts: ${recs.nat.length}`)
+  assert.deepEqual(recs.nat[0].request, recs.off[0].request, 'the server decoded different requests')
+  sameHeaders(recs.off[0].headers, recs.nat[0].headers)
+}
+
+/** Throws unless the two outcomes agree or a documented rule explains the difference. */
+function judge(c, off, nat, recs) {
+  const context = () => `\n  official: ${show(off)}\n  native:   ${show(nat)}`
+  assert.ok(nat.kind !== 'crash' && nat.kind !== 'hang', `milvus-native must never crash or hang${context()}`)
+
+  if (off.kind === 'resolve' && nat.kind === 'resolve') {
+    assert.equal(JSON.stringify(nat.value), JSON.stringify(off.value), `JSON.stringify of the values differs${context()}`)
+    assert.ok(util.isDeepStrictEqual(nat.value, off.value), `values not isDeepStrictEqual${context()}`)
+    sameRecords(recs)
+    return
+  }
+
+  if (off.kind === 'reject' && nat.kind === 'reject') {
+    const [o, n] = [off.error, nat.error]
+    if (o.message === n.message && o.code === n.code) {
+      if (o.code === undefined) assert.equal(recs.nat.length, 0, 'native sent a call the official rejected before sending')
+      else if (o.code !== 4) sameRecords(recs)
+      return
+    }
+    // A deadline already past (a negative timeout): both say so; the texts differ (README:
+    // "Error texts"), and whether the server saw the call is a race in both.
+    if (o.code === 4 && n.code === 4) {
+      assert.match(n.message, /^4 DEADLINE_EXCEEDED: Deadline exceeded/, `native deadline text${context()}`)
+      return
+    }
+    assert.ok(!MISSING.test(o.message), `the official reports a field missing: milvus-native must say the same${context()}`)
+  }
+
+  // The official SDK would have crashed or broken itself (not run, see poison() in the test).
+  // A bigint alone: milvus-native accepts bigints (README: "Additions"), so its call runs as
+  // any other and has no official outcome to be compared with.
+  if (off.kind === 'crash' && off.reasons.length === 1 && off.reasons[0] === 'bigint') return
+
+  if (nat.kind === 'reject') {
+    const bullet = documented(c, nat.error)
+    assert.ok(bullet, `milvus-native rejects where no documented difference explains it${context()}`)
+    return
+  }
+
+  // milvus-native resolved where the official SDK did not.
+  const o = off.error
+  const bigint = o && /BigInt/.test(o.message) && containsBigInt(c.arg)
+  const nullJobs = c.method === 'listRestoreSnapshotJobs' && c.arg === null
+  assert.ok(bigint || nullJobs, `milvus-native resolves where the official SDK does not${context()}`)
+}
+
+module.exports = { judge, documented, RULES }
