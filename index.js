@@ -173,6 +173,29 @@ function hasCallOptions(data) {
 }
 
 // What a call uses of a signal: `aborted`, `reason`, and both listener methods.
+// The official methods' first checks (`!data.x`; `typeof data.x === 'undefined'` for ids), in
+// their order. The addon makes them for every call; a call rejected for its `signal` before
+// reaching the addon makes them here, so a missing field is reported first, as officially.
+const REQUIRED = {
+  getRestoreSnapshotState: ['job_id'],
+  createSnapshot: ['collection_name', 'snapshot_name'],
+  dropSnapshot: ['collection_name', 'snapshot_name'],
+  listSnapshots: ['collection_name'],
+  describeSnapshot: ['collection_name', 'snapshot_name'],
+  restoreSnapshot: ['snapshot_name', 'source_collection_name', 'target_collection_name'],
+  pinSnapshotData: ['collection_name', 'snapshot_name'],
+  unpinSnapshotData: ['pin_id'],
+  waitForRestoreSnapshot: ['job_id'],
+}
+
+function officialMissing(method, data) {
+  for (const f of REQUIRED[method] || []) {
+    const v = data[f]
+    if (f === 'job_id' || f === 'pin_id' ? v === undefined : !v) return new Error(`The \`${f}\` property is missing.`)
+  }
+  return undefined
+}
+
 function isAbortSignal(s) {
   return (
     typeof s === 'object' &&
@@ -541,8 +564,8 @@ class MilvusClient {
     try {
       signal = data !== null && typeof data === 'object' ? data.signal : undefined
       if (signal !== undefined && signal !== null) {
-        if (!isAbortSignal(signal)) throw new TypeError('The `signal` property must be an AbortSignal.')
-        if (signal.aborted) throw abortError(signal)
+        if (!isAbortSignal(signal)) throw officialMissing(method, data) || new TypeError('The `signal` property must be an AbortSignal.')
+        if (signal.aborted) throw officialMissing(method, data) || abortError(signal)
       } else {
         signal = undefined
       }
@@ -583,6 +606,12 @@ class MilvusClient {
   }
 
   listRestoreSnapshotJobs(data) {
+    // The official SDK fails to serialise a primitive or an array argument and rejects with `13 INTERNAL`
+    // after three retries; say what is wrong at once instead.
+    const t = Array.isArray(data) ? 'array' : typeof data
+    if (t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint' || t === 'symbol' || t === 'array') {
+      return Promise.reject(new TypeError(`The argument of listRestoreSnapshotJobs must be an object when given; got a value of type ${t}.`))
+    }
     return this._call('listRestoreSnapshotJobs', data)
   }
 

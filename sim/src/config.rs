@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// JSON file of scripted GetRestoreSnapshotState replies and faults, keyed by job id.
     #[arg(long)]
     pub fixtures: Option<PathBuf>,
+    /// Read --fixtures again whenever the file changes (checked on each call), so a test can
+    /// script the next reply by renaming a new file over it.
+    #[arg(long, requires = "fixtures")]
+    pub fixtures_reload: bool,
     /// Write one JSON line per call attempt to this file (truncated at start).
     #[arg(long)]
     pub record: Option<PathBuf>,

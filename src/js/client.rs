@@ -471,21 +471,13 @@ impl Inner {
         id: u32,
     ) -> Result<Call> {
         let get = |k: &str| args.map_or(Value::Undefined, |a| a.get(k));
-        let timeout_ms = match get("timeout") {
-            Value::Undefined | Value::Null => None,
-            Value::Number(ms) => Some(ms),
-            other => {
-                return Err(invalid(format!(
-                    "The `timeout` property must be a number of milliseconds; got {}.",
-                    other.describe()
-                )))
-            }
-        };
-        let timeout = self
-            .transport
-            .settings
-            .call_timeout(timeout_ms)
-            .map_err(invalid)?;
+        let timeout = match snapshot::call_timeout(&get("timeout")).map_err(invalid)? {
+            snapshot::CallTimeout::Default => self.transport.settings.call_timeout(None),
+            snapshot::CallTimeout::Millis(ms) => self.transport.settings.call_timeout(Some(ms)),
+            // Already past: the smallest deadline, which ends the call before any reply.
+            snapshot::CallTimeout::Past => Ok(Duration::from_nanos(1)),
+        }
+        .map_err(invalid)?;
         let request_id = headers::request_id(
             given(get("client_request_id")),
             given(get("client-request-id")),
