@@ -328,6 +328,12 @@ impl Transport {
         F: Fn(Client, tonic::Request<Req>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
     {
+        if call.timeout.is_zero() {
+            // A deadline already past (a negative per-call timeout): nothing could be answered
+            // in time, so nothing is sent. (A zero tokio timeout fires at the timer's next turn,
+            // after a fast local reply may have come.)
+            return Err(Failure::Grpc(deadline_exceeded(call)));
+        }
         let started = Instant::now();
         let mut retries = 0u32;
         loop {

@@ -1,6 +1,6 @@
 //! Reading the caller's JS argument into the napi-free `snapshot::Value`.
 
-use napi::bindgen_prelude::{BigInt, Object, Unknown};
+use napi::bindgen_prelude::{BigInt, Object, Unknown, Utf16String};
 use napi::{JsValue, ValueType};
 
 use crate::headers::Given;
@@ -26,7 +26,15 @@ pub fn value_of(v: &Unknown) -> Value {
             Ok(ValueType::Null) => Value::Null,
             Ok(ValueType::Boolean) => v.cast::<bool>().map_or(Value::Undefined, Value::Bool),
             Ok(ValueType::Number) => v.cast::<f64>().map_or(Value::Undefined, Value::Number),
-            Ok(ValueType::String) => v.cast::<String>().map_or(Value::Undefined, Value::Str),
+            Ok(ValueType::String) => match v.cast::<String>() {
+                // napi turns an unpaired surrogate into U+FFFD: we would send another text
+                // than the caller's (the official sends invalid UTF-8, which servers refuse).
+                Ok(s) if s.contains('\u{fffd}') && has_lone_surrogate(v) => {
+                    Value::Other("string with an unpaired surrogate (not valid Unicode)")
+                }
+                Ok(s) => Value::Str(s),
+                Err(_) => Value::Undefined,
+            },
             Ok(ValueType::BigInt) => match v.cast::<BigInt>() {
                 Ok(b) => {
                     let (value, lossless) = b.get_i128();
@@ -40,6 +48,12 @@ pub fn value_of(v: &Unknown) -> Value {
             Ok(_) => Value::Other("object"),
         }
     }
+}
+
+fn has_lone_surrogate(v: &Unknown) -> bool {
+    // SAFETY: called for a value napi reported as a string.
+    unsafe { v.cast::<Utf16String>() }
+        .is_ok_and(|units| char::decode_utf16(units.iter().copied()).any(|c| c.is_err()))
 }
 
 /// The argument as a request object, if it is one (the official checks treat anything

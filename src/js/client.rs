@@ -474,8 +474,8 @@ impl Inner {
         let timeout = match snapshot::call_timeout(&get("timeout")).map_err(invalid)? {
             snapshot::CallTimeout::Default => self.transport.settings.call_timeout(None),
             snapshot::CallTimeout::Millis(ms) => self.transport.settings.call_timeout(Some(ms)),
-            // Already past: the smallest deadline, which ends the call before any reply.
-            snapshot::CallTimeout::Past => Ok(Duration::from_nanos(1)),
+            // Already past: a zero deadline, which the transport fails at once.
+            snapshot::CallTimeout::Past => Ok(Duration::ZERO),
         }
         .map_err(invalid)?;
         let request_id = headers::request_id(
