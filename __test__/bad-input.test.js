@@ -72,16 +72,19 @@ const KINDS = {
     if (v === 'missing' || v === 'undefined' || v === 'null') return 'accept'
     return KINDS.int64(v)
   },
-  // A call's timeout (ms): a number; 0 and absent mean the client's. 1.5 ms is a real (tiny)
-  // deadline: it resolves or rejects 4 DEADLINE_EXCEEDED.
+  // A call's timeout (ms), read as the official `timeout || client timeout`: a falsy value means
+  // the client's; a negative number is a deadline already past (4 DEADLINE_EXCEEDED, nothing
+  // sent). 1.5 ms is a real (tiny) deadline: it resolves or rejects 4 DEADLINE_EXCEEDED.
   timeout(v) {
-    if (['missing', 'undefined', 'null', 'zero'].includes(v)) return 'accept'
+    if (FALSY.has(v) || v === 'undefined' || v === 'null') return 'accept'
+    if (v === 'negative' || v === '-Infinity') return v === 'negative' ? 'expired' : 'reject'
     if (v === '1.5') return 'deadline'
     return 'reject'
   },
-  // client_request_id / 'client-request-id': a printable ASCII string, sent as a header.
+  // client_request_id / 'client-request-id': a printable ASCII string, sent as a header; a
+  // falsy value sends none, as the official client does.
   requestId(v) {
-    if (['missing', 'undefined', 'null', "''", 'whitespace', 'beyond int64 (string)', 'decimal string', 'negative string'].includes(v)) return 'accept'
+    if (['missing', 'undefined', 'null', "''", 'zero', 'NaN', 'whitespace', 'beyond int64 (string)', 'decimal string', 'negative string'].includes(v)) return 'accept'
     if (v === 'whitespace with tab/newline') return 'reject'
     // 1 MB of header: a settled rejection (the HTTP/2 layer refuses it); see the todo below.
     if (v === '1 MB string') return 'settle'
@@ -193,6 +196,12 @@ function mismatch(method, field, expected, r) {
       return accepted ? null : `rejected: ${e && e.message}`
     case 'deadline':
       return accepted || (e && e.code === 4) ? null : `rejected: ${e && e.message}`
+    case 'notAnObject':
+      return r.how === 'rejected' && e instanceof TypeError && /^The argument of \w+ must be an object when given; got a value of type \w+\.$/.test(e.message)
+        ? null
+        : `${r.how}: ${e && e.message}`
+    case 'expired':
+      return r.how === 'rejected' && e && e.code === 4 && /^4 DEADLINE_EXCEEDED: /.test(e.message) ? null : `${r.how}: ${e && e.message}`
     case 'settle':
       return null
     case 'missing':
@@ -278,8 +287,10 @@ test('the whole argument × every value: the first required field is missing, or
     const first = Object.entries(METHODS[method].fields).find(([, kind]) => kind === 'name' || kind === 'int64')
     for (const [name, value] of Object.entries(VALUES)) {
       const r = await outcome(() => (value === MISSING ? client[method]() : client[method](value)))
-      // An array or function is an object: its properties are read like a request's.
-      const expected = first ? 'missing' : 'accept'
+      // An array or function is an object: its properties are read like a request's. The one
+      // method without a required field takes an object or nothing (README: Differences).
+      const primitive = value !== MISSING && value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value)) && typeof value !== 'function'
+      const expected = first ? 'missing' : primitive ? 'notAnObject' : 'accept'
       const why = mismatch(method, first ? first[0] : '', expected, r)
       if (why) problems.push(`${method}(${describe(value)}) expected ${expected}: ${why}`)
     }
