@@ -43,6 +43,10 @@ function portRefused(port) {
   })
 }
 
+// The demo builds the release simulator itself (a no-op when up to date); in a fresh clone that
+// build takes minutes, so it is done here first and the 60 s bound covers only the demo's run.
+execFileSync('cargo', ['build', '--release', '-p', 'milvus-sim'], { cwd: ROOT, stdio: ['ignore', 2, 2] })
+
 // Both runs start at once: the demo mostly waits for its simulated restore.
 const piped = run('npm', ['run', '--silent', 'demo'])
 const hasPty = (() => {
