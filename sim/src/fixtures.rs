@@ -143,7 +143,7 @@ pub fn parse(text: &str) -> Result<Fixtures, String> {
         }
         let id: i64 = key
             .parse()
-            .map_err(|_| format!("key {key:?} is neither an int64 job id nor a method name"))?;
+            .map_err(|_| format!("key {key:?} is not an int64 job id, nor a method name"))?;
         let fixture = fixture(value).map_err(|e| format!("job {key}: {e}"))?;
         out.jobs.insert(id, fixture);
     }
