@@ -23,6 +23,7 @@ mod js;
 pub mod proto {
     pub mod common {
         tonic::include_proto!("milvus.proto.common");
+        pub use crate::decode::wire::{MapEntry, Status};
     }
     pub mod milvus {
         tonic::include_proto!("milvus.proto.milvus");
