@@ -5,10 +5,11 @@
 // rewriting its --fixtures file (--fixtures-reload). Per case: the outcome, JSON.stringify of the
 // value (key order included), the rejection's message and code, and what the server decoded and
 // which headers it got. A difference passes only where README "Differences from the official
-// SDK" lists it (the `documented` rules below, each naming its bullet); everything else fails
+// SDK" lists it (the RULES of helpers/judge.js, each naming its bullet); everything else fails
 // with the seed and the shrunk case.
 //
-// MILVUS_NATIVE_FC_SEED=<n> reproduces a run; MILVUS_NATIVE_FC_RUNS=<n> sets the number of cases.
+// MILVUS_NATIVE_FC_SEED=<n> reproduces a run; MILVUS_NATIVE_FC_RUNS=<n> sets the number of cases
+// (default 2000, about 40 s here); MILVUS_NATIVE_FC_DEBUG=1 names the slow cases.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -106,7 +107,7 @@ async function outcome(client, method, arg) {
   clearTimeout(timer)
   // An unhandled rejection is reported after the microtask queue drains.
   await sleep(0)
-  if (crashes.length) { if (process.env.GEN_DEBUG) console.log("CRASH", method, util.inspect(arg, {maxStringLength: 20}), crashes.map(e => e.stack).join("\n")); return { kind: "crash", error: crashes[0], settled: out } }
+  if (crashes.length) return { kind: 'crash', error: crashes[0], settled: out }
   return out
 }
 
@@ -171,6 +172,9 @@ function poison(arg) {
 
 /** The official outcome, or `crash` (with its reasons) for the inputs of `poison`. */
 async function officialOutcome(method, arg) {
+  // README: listRestoreSnapshotJobs(null) lists as listRestoreSnapshotJobs() does (the official
+  // SDK throws reading `timeout` of null), so the reference is the official call without it.
+  if (method === 'listRestoreSnapshotJobs' && arg === null) return outcome(official, method, undefined)
   const p = poison(arg)
   if (!p) return outcome(official, method, arg)
   const checked = await outcome(official, method, p.safe)
@@ -223,7 +227,10 @@ test(`generative differential: ${RUNS} cases, seed ${SEED}`, { timeout: 30 * 60 
       await sleep(30)
       newRecords()
     }
-    if (process.env.GEN_DEBUG && Date.now() - t0 > 100) console.log('SLOW', Date.now() - t0, c.method, util.inspect(c.arg, { maxStringLength: 20, breakLength: Infinity }), show(off), show(nat), c.reply.grpc)
+    // MILVUS_NATIVE_FC_DEBUG=1: say which cases are slow (each should take a few ms).
+    if (process.env.MILVUS_NATIVE_FC_DEBUG && Date.now() - t0 > 100) {
+      console.log('slow case', Date.now() - t0, 'ms', c.method, util.inspect(c.arg, { breakLength: Infinity }), show(off), show(nat))
+    }
     judge(c, off, nat, recs)
   })
   try {
@@ -234,5 +241,3 @@ test(`generative differential: ${RUNS} cases, seed ${SEED}`, { timeout: 30 * 60 
   }
   assert.ok(ran >= RUNS, `only ${ran} cases ran`)
 })
-
-module.exports = { util }
