@@ -42,6 +42,32 @@ fn parse_decimal(s: &str) -> Option<i64> {
     s.parse::<i64>().ok()
 }
 
+/// Parses `value` for the uint64 request field `field` (`base.timestamp`): the three forms of
+/// [`parse_int64`], from 0 to 2^64-1. protobufjs sends 0 for the number -1 and 2^64-1 for the
+/// string "-1", so negatives are refused.
+pub fn parse_uint64(field: &str, value: &Value) -> Result<u64, String> {
+    let invalid = |got: &str| {
+        format!(
+            "The `{field}` property must be a uint64: a safe non-negative integer number, a \
+             decimal string (\"0\" to \"18446744073709551615\") or a bigint; got {got}."
+        )
+    };
+    match value {
+        Value::Number(n) if n.is_finite() && n.fract() == 0.0 && (0.0..=MAX_SAFE).contains(n) => {
+            Ok(*n as u64)
+        }
+        Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<u64>().map_err(|_| invalid(&value.describe()))
+        }
+        Value::BigInt {
+            value: v,
+            lossless: true,
+        } => u64::try_from(*v).map_err(|_| invalid("a bigint outside the uint64 range")),
+        Value::BigInt { .. } => Err(invalid("a bigint outside the uint64 range")),
+        other => Err(invalid(&other.describe())),
+    }
+}
+
 fn invalid(field: &str, got: &str) -> String {
     format!(
         "The `{field}` property must be an int64: a safe integer number, a decimal string \
@@ -116,6 +142,37 @@ mod tests {
         let msg = err(Value::Str("x".repeat(1 << 20)));
         assert!(msg.len() < 300, "{}", msg.len());
         assert!(msg.contains("1048576 characters"));
+    }
+
+    #[test]
+    fn uint64_has_no_negatives() {
+        let ok = |v: Value| parse_uint64("base.timestamp", &v).unwrap();
+        assert_eq!(ok(Value::Number(0.0)), 0);
+        assert_eq!(ok(Value::Number(-0.0)), 0);
+        assert_eq!(ok(Value::Str("18446744073709551615".into())), u64::MAX);
+        let big = |v: i128| Value::BigInt {
+            value: v,
+            lossless: true,
+        };
+        assert_eq!(ok(big(u64::MAX as i128)), u64::MAX);
+        for bad in [
+            Value::Number(-1.0),
+            Value::Number(1.5),
+            Value::Number(MAX_SAFE + 2.0),
+            Value::Str("-1".into()),
+            Value::Str("-0".into()),
+            Value::Str("18446744073709551616".into()),
+            Value::Str("".into()),
+            big(-1),
+            big(u64::MAX as i128 + 1),
+            Value::Bool(true),
+        ] {
+            let e = parse_uint64("base.timestamp", &bad).unwrap_err();
+            assert!(
+                e.starts_with("The `base.timestamp` property must be a uint64"),
+                "{bad:?}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! message is its own; where it would send something other than what the caller wrote
 //! (a number for a name, `'abc'` for an id) we reject naming the field instead.
 
-use crate::int64::parse_int64;
+use crate::int64::{parse_int64, parse_uint64};
+use crate::proto::common::{MsgBase, MsgType, ReplicateInfo};
 use crate::proto::milvus::{
     CreateSnapshotRequest, DescribeSnapshotRequest, DropSnapshotRequest,
     GetRestoreSnapshotStateRequest, ListRestoreSnapshotJobsRequest, ListSnapshotsRequest,
@@ -82,6 +83,11 @@ impl Value {
 /// The caller's request object.
 pub trait Args {
     fn get(&self, key: &str) -> Value;
+    /// The property `key` when it is an object that is not an array (`get` says
+    /// `Value::Other("object")`), to read its own properties.
+    fn object(&self, key: &str) -> Option<Box<dyn Args + '_>>;
+    /// Own enumerable string-keyed properties, as `Object.keys` lists them.
+    fn entries(&self) -> Vec<(String, Value)>;
 }
 
 fn missing(field: &str) -> String {
@@ -190,11 +196,139 @@ fn optional_bool(data: &dyn Args, field: &str) -> Result<bool, String> {
     }
 }
 
+/// A sub-message field (`base`, `base.replicateInfo`): absent or null sends none; an object
+/// (not an array, whose fields protobufjs would not find) is read; anything else is refused
+/// (protobufjs throws "object expected" for it).
+fn sub_message<'a>(
+    data: &'a dyn Args,
+    key: &str,
+    path: &str,
+    what: &str,
+) -> Result<Option<Box<dyn Args + 'a>>, String> {
+    match data.get(key) {
+        Value::Undefined | Value::Null => Ok(None),
+        Value::Other("object") => Ok(data.object(key)),
+        other => Err(format!(
+            "The `{path}` property must be an object ({what}) when given; got {}.",
+            other.describe()
+        )),
+    }
+}
+
+/// `base` (common.MsgBase, field 1 of every snapshot request), as protobufjs `fromObject`
+/// makes it from the caller's object, except where it would send something else than written:
+/// an unknown `msg_type` name (dropped), a non-integer or a negative uint64 (truncated, wrapped),
+/// a non-string property value (`String(v)`) are refused naming `base.<field>`.
+fn msg_base(data: &dyn Args) -> Result<Option<MsgBase>, String> {
+    let Some(base) = sub_message(data, "base", "base", "common.MsgBase")? else {
+        return Ok(None);
+    };
+    let base = base.as_ref();
+    let int64 = |key: &str| match base.get(key) {
+        Value::Undefined | Value::Null => Ok(0),
+        v => parse_int64(&format!("base.{key}"), &v),
+    };
+    let uint64 = |args: &dyn Args, path: &str, key: &str| match args.get(key) {
+        Value::Undefined | Value::Null => Ok(0),
+        v => parse_uint64(&format!("{path}.{key}"), &v),
+    };
+    let msg_type = match base.get("msg_type") {
+        Value::Undefined | Value::Null => 0,
+        Value::Str(name) if MsgType::from_str_name(&name).is_some() => {
+            MsgType::from_str_name(&name).map_or(0, |t| t as i32)
+        }
+        Value::Number(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => {
+            n as i32
+        }
+        other => {
+            return Err(format!(
+            "The `base.msg_type` property must be a MsgType name (such as \"CreateCollection\") \
+                 or an int32 number; got {}.",
+            other.describe()
+        ))
+        }
+    };
+    let mut properties = std::collections::BTreeMap::new();
+    match base.get("properties") {
+        // protobufjs reads `if (d.properties)`: a falsy value sends no entries.
+        v if !v.truthy() => {}
+        Value::Other("object") => {
+            if let Some(map) = base.object("properties") {
+                for (key, value) in map.entries() {
+                    match value {
+                        Value::Str(s) => {
+                            properties.insert(key, s);
+                        }
+                        other => {
+                            return Err(format!(
+                                "The `base.properties` values must be strings; got {} for the key \
+                                 {key:?}.",
+                                other.describe()
+                            ))
+                        }
+                    }
+                }
+            }
+        }
+        other => {
+            return Err(format!(
+                "The `base.properties` property must be an object of strings (map<string, string>) \
+                 when given; got {}.",
+                other.describe()
+            ))
+        }
+    }
+    let replicate_info = match sub_message(
+        base,
+        "replicateInfo",
+        "base.replicateInfo",
+        "common.ReplicateInfo",
+    )? {
+        None => None,
+        Some(info) => {
+            let info = info.as_ref();
+            let is_replicate = match info.get("isReplicate") {
+                Value::Undefined | Value::Null => false,
+                Value::Bool(b) => b,
+                other => {
+                    return Err(format!(
+                        "The `base.replicateInfo.isReplicate` property must be a boolean when \
+                         given; got {}.",
+                        other.describe()
+                    ))
+                }
+            };
+            Some(ReplicateInfo {
+                is_replicate,
+                msg_timestamp: uint64(info, "base.replicateInfo", "msgTimestamp")?,
+                replicate_id: optional(info, "replicateID").map_err(|_| {
+                    format!(
+                        "The `base.replicateInfo.replicateID` property must be a string when \
+                         given; got {}.",
+                        info.get("replicateID").describe()
+                    )
+                })?,
+            })
+        }
+    };
+    Ok(Some(MsgBase {
+        msg_type,
+        msg_id: int64("msgID")?,
+        timestamp: uint64(base, "base", "timestamp")?,
+        source_id: int64("sourceID")?,
+        target_id: int64("targetID")?,
+        properties,
+        replicate_info,
+    }))
+}
+
 pub fn get_restore_snapshot_state(
     data: Option<&dyn Args>,
 ) -> Result<GetRestoreSnapshotStateRequest, String> {
+    let job_id = required_int64(data, "job_id")?;
     Ok(GetRestoreSnapshotStateRequest {
-        job_id: required_int64(data, "job_id")?,
+        base: data.map(msg_base).transpose()?.flatten(),
+        job_id,
     })
 }
 
@@ -208,6 +342,7 @@ fn collection_and_snapshot(data: Option<&dyn Args>) -> Result<(&dyn Args, String
 pub fn create_snapshot(data: Option<&dyn Args>) -> Result<CreateSnapshotRequest, String> {
     let (data, collection_name, name) = collection_and_snapshot(data)?;
     Ok(CreateSnapshotRequest {
+        base: msg_base(data)?,
         name,
         description: optional(data, "description")?,
         db_name: optional(data, "db_name")?,
@@ -219,6 +354,7 @@ pub fn create_snapshot(data: Option<&dyn Args>) -> Result<CreateSnapshotRequest,
 pub fn drop_snapshot(data: Option<&dyn Args>) -> Result<DropSnapshotRequest, String> {
     let (data, collection_name, name) = collection_and_snapshot(data)?;
     Ok(DropSnapshotRequest {
+        base: msg_base(data)?,
         name,
         db_name: optional(data, "db_name")?,
         collection_name,
@@ -228,6 +364,7 @@ pub fn drop_snapshot(data: Option<&dyn Args>) -> Result<DropSnapshotRequest, Str
 pub fn describe_snapshot(data: Option<&dyn Args>) -> Result<DescribeSnapshotRequest, String> {
     let (data, collection_name, name) = collection_and_snapshot(data)?;
     Ok(DescribeSnapshotRequest {
+        base: msg_base(data)?,
         name,
         db_name: optional(data, "db_name")?,
         collection_name,
@@ -237,6 +374,7 @@ pub fn describe_snapshot(data: Option<&dyn Args>) -> Result<DescribeSnapshotRequ
 pub fn list_snapshots(data: Option<&dyn Args>) -> Result<ListSnapshotsRequest, String> {
     let (data, [collection_name]) = required(data, ["collection_name"])?;
     Ok(ListSnapshotsRequest {
+        base: msg_base(data)?,
         db_name: optional(data, "db_name")?,
         collection_name,
     })
@@ -252,6 +390,7 @@ pub fn restore_snapshot(data: Option<&dyn Args>) -> Result<RestoreSnapshotReques
         ],
     )?;
     Ok(RestoreSnapshotRequest {
+        base: msg_base(data)?,
         name,
         db_name: optional(data, "source_db_name")?,
         collection_name,
@@ -269,6 +408,7 @@ pub fn list_restore_snapshot_jobs(
         return Ok(ListRestoreSnapshotJobsRequest::default());
     };
     Ok(ListRestoreSnapshotJobsRequest {
+        base: msg_base(data)?,
         db_name: optional(data, "db_name")?,
         collection_name: optional(data, "collection_name")?,
     })
@@ -277,6 +417,7 @@ pub fn list_restore_snapshot_jobs(
 pub fn pin_snapshot_data(data: Option<&dyn Args>) -> Result<PinSnapshotDataRequest, String> {
     let (data, collection_name, name) = collection_and_snapshot(data)?;
     Ok(PinSnapshotDataRequest {
+        base: msg_base(data)?,
         name,
         db_name: optional(data, "db_name")?,
         collection_name,
@@ -285,8 +426,10 @@ pub fn pin_snapshot_data(data: Option<&dyn Args>) -> Result<PinSnapshotDataReque
 }
 
 pub fn unpin_snapshot_data(data: Option<&dyn Args>) -> Result<UnpinSnapshotDataRequest, String> {
+    let pin_id = required_int64(data, "pin_id")?;
     Ok(UnpinSnapshotDataRequest {
-        pin_id: required_int64(data, "pin_id")?,
+        base: data.map(msg_base).transpose()?.flatten(),
+        pin_id,
     })
 }
 
@@ -299,6 +442,12 @@ mod tests {
     impl Args for Obj {
         fn get(&self, key: &str) -> Value {
             self.0.get(key).cloned().unwrap_or(Value::Undefined)
+        }
+        fn object(&self, _key: &str) -> Option<Box<dyn Args + '_>> {
+            None
+        }
+        fn entries(&self) -> Vec<(String, Value)> {
+            Vec::new()
         }
     }
     fn obj(pairs: &[(&'static str, Value)]) -> Obj {
@@ -427,6 +576,171 @@ mod tests {
         // The official `Boolean('false')` would send true.
         let e = with(s("false")).unwrap_err();
         assert!(e.contains("`rewrite_data`") && e.contains("boolean"), "{e}");
+    }
+
+    /// A request with nested objects, for `base`.
+    #[derive(Clone)]
+    enum T {
+        V(Value),
+        O(Vec<(&'static str, T)>),
+    }
+    struct Tree(Vec<(&'static str, T)>);
+    impl Args for Tree {
+        fn get(&self, key: &str) -> Value {
+            match self.0.iter().find(|(k, _)| *k == key) {
+                Some((_, T::V(v))) => v.clone(),
+                Some((_, T::O(_))) => Value::Other("object"),
+                None => Value::Undefined,
+            }
+        }
+        fn object(&self, key: &str) -> Option<Box<dyn Args + '_>> {
+            match self.0.iter().find(|(k, _)| *k == key) {
+                Some((_, T::O(fields))) => Some(Box::new(Tree(fields.clone()))),
+                _ => None,
+            }
+        }
+        fn entries(&self) -> Vec<(String, Value)> {
+            self.0
+                .iter()
+                .map(|(k, _)| (k.to_string(), self.get(k)))
+                .collect()
+        }
+    }
+    fn unpin_with(base: T) -> Result<UnpinSnapshotDataRequest, String> {
+        unpin_snapshot_data(Some(&Tree(vec![("pin_id", T::V(s("1"))), ("base", base)])))
+    }
+
+    #[test]
+    fn base_is_sent_as_protobufjs_makes_it() {
+        let r = unpin_with(T::O(vec![
+            ("msg_type", T::V(s("CreateCollection"))),
+            ("msgID", T::V(s("-9223372036854775808"))),
+            ("timestamp", T::V(s("18446744073709551615"))),
+            ("sourceID", T::V(Value::Number(7.0))),
+            ("targetID", T::V(Value::Null)),
+            ("unknown", T::V(Value::Bool(true))),
+            (
+                "properties",
+                T::O(vec![("b", T::V(s("1"))), ("a", T::V(s("")))]),
+            ),
+            (
+                "replicateInfo",
+                T::O(vec![
+                    ("isReplicate", T::V(Value::Bool(true))),
+                    ("msgTimestamp", T::V(Value::Number(5.0))),
+                    ("replicateID", T::V(s("r"))),
+                ]),
+            ),
+        ]))
+        .unwrap();
+        let base = r.base.unwrap();
+        assert_eq!(base.msg_type, MsgType::CreateCollection as i32);
+        assert_eq!(base.msg_type, 100);
+        assert_eq!((base.msg_id, base.timestamp), (i64::MIN, u64::MAX));
+        assert_eq!((base.source_id, base.target_id), (7, 0));
+        assert_eq!(
+            base.properties.into_iter().collect::<Vec<_>>(),
+            [("a".into(), "".into()), ("b".into(), "1".into())]
+        );
+        let info = base.replicate_info.unwrap();
+        assert!(info.is_replicate);
+        assert_eq!((info.msg_timestamp, info.replicate_id.as_str()), (5, "r"));
+        // An empty object is an empty MsgBase on the wire (field 1, length 0); null sends none.
+        assert_eq!(
+            unpin_with(T::O(vec![])).unwrap().base,
+            Some(MsgBase::default())
+        );
+        assert_eq!(unpin_with(T::V(Value::Null)).unwrap().base, None);
+        assert_eq!(
+            unpin_with(T::O(vec![("msg_type", T::V(Value::Number(-1.0)))]))
+                .unwrap()
+                .base
+                .unwrap()
+                .msg_type,
+            -1
+        );
+        // A falsy `properties` sends no entries, as `if (d.properties)` reads it.
+        let r = unpin_with(T::O(vec![("properties", T::V(Value::Bool(false)))])).unwrap();
+        assert!(r.base.unwrap().properties.is_empty());
+    }
+
+    #[test]
+    fn base_values_protobufjs_would_change_are_named() {
+        let cases = [
+            (T::V(s("x")), "`base`"),
+            (T::V(Value::Other("array")), "`base`"),
+            (T::V(Value::Bool(false)), "`base`"),
+            (T::O(vec![("msg_type", T::V(s("Nope")))]), "`base.msg_type`"),
+            (T::O(vec![("msg_type", T::V(s("100")))]), "`base.msg_type`"),
+            (
+                T::O(vec![("msg_type", T::V(Value::Number(1.5)))]),
+                "`base.msg_type`",
+            ),
+            (
+                T::O(vec![("msg_type", T::V(Value::Number(4294967297.0)))]),
+                "`base.msg_type`",
+            ),
+            (
+                T::O(vec![("msg_type", T::V(Value::Bool(true)))]),
+                "`base.msg_type`",
+            ),
+            (T::O(vec![("msgID", T::V(s("abc")))]), "`base.msgID`"),
+            (
+                T::O(vec![("sourceID", T::V(Value::Number(1.5)))]),
+                "`base.sourceID`",
+            ),
+            (
+                T::O(vec![("targetID", T::V(Value::Other("object")))]),
+                "`base.targetID`",
+            ),
+            (
+                T::O(vec![("timestamp", T::V(Value::Number(-1.0)))]),
+                "`base.timestamp`",
+            ),
+            (
+                T::O(vec![("properties", T::V(s("x")))]),
+                "`base.properties`",
+            ),
+            (
+                T::O(vec![(
+                    "properties",
+                    T::O(vec![("k", T::V(Value::Number(2.0)))]),
+                )]),
+                "`base.properties`",
+            ),
+            (
+                T::O(vec![("replicateInfo", T::V(Value::Number(5.0)))]),
+                "`base.replicateInfo`",
+            ),
+            (
+                T::O(vec![(
+                    "replicateInfo",
+                    T::O(vec![("isReplicate", T::V(s("yes")))]),
+                )]),
+                "`base.replicateInfo.isReplicate`",
+            ),
+            (
+                T::O(vec![(
+                    "replicateInfo",
+                    T::O(vec![("msgTimestamp", T::V(s("-1")))]),
+                )]),
+                "`base.replicateInfo.msgTimestamp`",
+            ),
+            (
+                T::O(vec![(
+                    "replicateInfo",
+                    T::O(vec![("replicateID", T::V(Value::Number(4.0)))]),
+                )]),
+                "`base.replicateInfo.replicateID`",
+            ),
+        ];
+        for (base, field) in cases {
+            let e = unpin_with(base).unwrap_err();
+            assert!(e.starts_with(&format!("The {field} ")), "{field}: {e}");
+        }
+        // The official missing-field check comes first.
+        let e = unpin_snapshot_data(Some(&Tree(vec![("base", T::V(s("x")))]))).unwrap_err();
+        assert_eq!(e, "The `pin_id` property is missing.");
     }
 
     #[test]

@@ -116,7 +116,10 @@ mod polling {
                 trace,
                 client: None,
             };
-            let message = GetRestoreSnapshotStateRequest { job_id: req.job_id };
+            let message = GetRestoreSnapshotStateRequest {
+                job_id: req.job_id,
+                ..Default::default()
+            };
             let poll = transport.unary(call, message, |mut c: Client, r| async move {
                 c.get_restore_snapshot_state(r).await
             });

@@ -6,7 +6,7 @@
 
 const assert = require('node:assert/strict')
 const util = require('node:util')
-const { SignalOf, FIELDS } = require('./generative')
+const { SignalOf, FIELDS, MSG_TYPES } = require('./generative')
 
 const I64_MIN = -(2n ** 63n)
 const I64_MAX = 2n ** 63n - 1n
@@ -26,6 +26,39 @@ function plainInt64(v) {
   if (typeof v === 'string') return /^-?\d+$/.test(v) && BigInt(v) >= I64_MIN && BigInt(v) <= I64_MAX
   if (typeof v === 'bigint') return v >= I64_MIN && v <= I64_MAX
   return false
+}
+
+/** A uint64 as protobufjs sends it unchanged: a safe non-negative integer, a digit string, a bigint in range. */
+function plainUint64(v) {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0
+  if (typeof v === 'string') return /^\d+$/.test(v) && BigInt(v) <= 2n ** 64n - 1n
+  if (typeof v === 'bigint') return v >= 0n && v <= 2n ** 64n - 1n
+  return false
+}
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+const wellFormed = (v) => typeof v === 'string' && v.isWellFormed()
+
+/**
+ * Whether `base` is one that protobufjs `fromObject` sends as written (README "`base`"): absent,
+ * or an object whose every field is absent/null or of the proto type, `msg_type` a MsgType name
+ * or an int32 number, property values strings.
+ */
+function plainBase(b) {
+  if (b === undefined || b === null) return true
+  if (!isPlainObject(b)) return false
+  const opt = (v, ok) => v === undefined || v === null || ok(v)
+  const info = b.replicateInfo
+  return (
+    opt(b.msg_type, (t) => (typeof t === 'string' && MSG_TYPES.includes(t)) || (Number.isInteger(t) && t >= -(2 ** 31) && t < 2 ** 31)) &&
+    ['msgID', 'sourceID', 'targetID'].every((k) => opt(b[k], plainInt64)) &&
+    opt(b.timestamp, plainUint64) &&
+    (!b.properties || (isPlainObject(b.properties) && Object.entries(b.properties).every(([k, v]) => wellFormed(k) && wellFormed(v)))) &&
+    opt(
+      info,
+      (i) => isPlainObject(i) && opt(i.isReplicate, (x) => typeof x === 'boolean') && opt(i.msgTimestamp, plainUint64) && opt(i.replicateID, wellFormed)
+    )
+  )
 }
 
 /** The request id the official SDK looks at (`client_request_id ?? 'client-request-id'`) and its key. */
@@ -56,6 +89,10 @@ const RULES = [
     bullet: 'Name fields (optional strings)',
     explains: (c, e) =>
       [...OPTIONAL, 'collection_name'].some((f) => has(c, f) && get(c, f) != null && typeof get(c, f) !== 'string' && names(e.message, f)),
+  },
+  {
+    bullet: '`base`',
+    explains: (c, e) => !plainBase(get(c, 'base')) && /^The `base[`.]/.test(e.message),
   },
   {
     bullet: 'rewrite_data',
@@ -198,4 +235,4 @@ function judge(c, off, nat, recs) {
   assert.ok(bigint, `milvus-native resolves where the official SDK does not${context()}`)
 }
 
-module.exports = { judge, documented, show, RULES }
+module.exports = { judge, documented, show, RULES, plainBase, containsBigInt }

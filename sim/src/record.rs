@@ -121,6 +121,32 @@ pub trait ToRecord {
     fn to_record(&self) -> Value;
 }
 
+/// `base` (common.MsgBase) under the proto's field names; 64-bit integers as decimal strings,
+/// `msg_type` as its number, `replicateInfo` null when absent.
+fn base_record(base: &crate::pb::common::MsgBase) -> Value {
+    let info = base.replicate_info.as_ref().map(|i| {
+        json!({"isReplicate": i.is_replicate, "msgTimestamp": i.msg_timestamp.to_string(),
+               "replicateID": i.replicate_id})
+    });
+    json!({"msg_type": base.msg_type, "msgID": base.msg_id.to_string(),
+           "timestamp": base.timestamp.to_string(), "sourceID": base.source_id.to_string(),
+           "targetID": base.target_id.to_string(), "properties": base.properties,
+           "replicateInfo": info})
+}
+
+/// A snapshot request's record: `fields`, and `base` when the request carried one.
+fn with_base(base: &Option<crate::pb::common::MsgBase>, fields: Value) -> Value {
+    match (base, fields) {
+        (Some(b), Value::Object(rest)) => {
+            let mut out = Map::new();
+            out.insert("base".into(), base_record(b));
+            out.extend(rest);
+            Value::Object(out)
+        }
+        (_, fields) => fields,
+    }
+}
+
 impl ToRecord for pb::ConnectRequest {
     fn to_record(&self) -> Value {
         match &self.client_info {
@@ -147,59 +173,84 @@ impl ToRecord for pb::CheckHealthRequest {
 
 impl ToRecord for pb::CreateSnapshotRequest {
     fn to_record(&self) -> Value {
-        json!({"name": self.name, "description": self.description, "db_name": self.db_name,
+        with_base(
+            &self.base,
+            json!({"name": self.name, "description": self.description, "db_name": self.db_name,
                "collection_name": self.collection_name,
-               "compaction_protection_seconds": self.compaction_protection_seconds.to_string()})
+               "compaction_protection_seconds": self.compaction_protection_seconds.to_string()}),
+        )
     }
 }
 
 impl ToRecord for pb::DropSnapshotRequest {
     fn to_record(&self) -> Value {
-        json!({"name": self.name, "db_name": self.db_name, "collection_name": self.collection_name})
+        with_base(
+            &self.base,
+            json!({"name": self.name, "db_name": self.db_name,
+                   "collection_name": self.collection_name}),
+        )
     }
 }
 
 impl ToRecord for pb::ListSnapshotsRequest {
     fn to_record(&self) -> Value {
-        json!({"db_name": self.db_name, "collection_name": self.collection_name})
+        with_base(
+            &self.base,
+            json!({"db_name": self.db_name, "collection_name": self.collection_name}),
+        )
     }
 }
 
 impl ToRecord for pb::DescribeSnapshotRequest {
     fn to_record(&self) -> Value {
-        json!({"name": self.name, "db_name": self.db_name, "collection_name": self.collection_name})
+        with_base(
+            &self.base,
+            json!({"name": self.name, "db_name": self.db_name,
+                   "collection_name": self.collection_name}),
+        )
     }
 }
 
 impl ToRecord for pb::RestoreSnapshotRequest {
     fn to_record(&self) -> Value {
-        json!({"name": self.name, "db_name": self.db_name, "collection_name": self.collection_name,
+        with_base(
+            &self.base,
+            json!({"name": self.name, "db_name": self.db_name,
+                   "collection_name": self.collection_name,
                "rewrite_data": self.rewrite_data, "target_db_name": self.target_db_name,
-               "target_collection_name": self.target_collection_name})
+               "target_collection_name": self.target_collection_name}),
+        )
     }
 }
 
 impl ToRecord for pb::GetRestoreSnapshotStateRequest {
     fn to_record(&self) -> Value {
-        json!({"job_id": self.job_id.to_string()})
+        with_base(&self.base, json!({"job_id": self.job_id.to_string()}))
     }
 }
 
 impl ToRecord for pb::ListRestoreSnapshotJobsRequest {
     fn to_record(&self) -> Value {
-        json!({"db_name": self.db_name, "collection_name": self.collection_name})
+        with_base(
+            &self.base,
+            json!({"db_name": self.db_name, "collection_name": self.collection_name}),
+        )
     }
 }
 
 impl ToRecord for pb::PinSnapshotDataRequest {
     fn to_record(&self) -> Value {
-        json!({"name": self.name, "db_name": self.db_name, "collection_name": self.collection_name,
-               "ttl_seconds": self.ttl_seconds.to_string()})
+        with_base(
+            &self.base,
+            json!({"name": self.name, "db_name": self.db_name,
+                   "collection_name": self.collection_name,
+               "ttl_seconds": self.ttl_seconds.to_string()}),
+        )
     }
 }
 
 impl ToRecord for pb::UnpinSnapshotDataRequest {
     fn to_record(&self) -> Value {
-        json!({"pin_id": self.pin_id.to_string()})
+        with_base(&self.base, json!({"pin_id": self.pin_id.to_string()}))
     }
 }

@@ -50,10 +50,13 @@ fn snap(name: &str) -> CreateSnapshotRequest {
 }
 
 async fn state(c: &mut Client, job_id: i64) -> GetRestoreSnapshotStateResponse {
-    c.get_restore_snapshot_state(GetRestoreSnapshotStateRequest { job_id })
-        .await
-        .unwrap()
-        .into_inner()
+    c.get_restore_snapshot_state(GetRestoreSnapshotStateRequest {
+        job_id,
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
 }
 
 #[tokio::test]
@@ -190,6 +193,7 @@ async fn lifecycle_with_progressing_restore() {
     let filtered = |db: &str, coll: &str| ListRestoreSnapshotJobsRequest {
         db_name: db.into(),
         collection_name: coll.into(),
+        ..Default::default()
     };
     let jobs = |r: ListRestoreSnapshotJobsResponse| r.jobs.len();
     let n = |req| {
@@ -220,7 +224,10 @@ async fn lifecycle_with_progressing_restore() {
         .into_inner();
     assert_ok(pin.status.as_ref().unwrap());
     assert!(pin.pin_id > 0);
-    let unpin = |pin_id| UnpinSnapshotDataRequest { pin_id };
+    let unpin = |pin_id| UnpinSnapshotDataRequest {
+        pin_id,
+        ..Default::default()
+    };
     assert_ok(
         &c.unpin_snapshot_data(unpin(pin.pin_id))
             .await

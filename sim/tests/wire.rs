@@ -27,9 +27,12 @@ async fn get(
     c: &mut MilvusServiceClient<Channel>,
     job_id: i64,
 ) -> Result<GetRestoreSnapshotStateResponse, tonic::Status> {
-    c.get_restore_snapshot_state(GetRestoreSnapshotStateRequest { job_id })
-        .await
-        .map(|r| r.into_inner())
+    c.get_restore_snapshot_state(GetRestoreSnapshotStateRequest {
+        job_id,
+        ..Default::default()
+    })
+    .await
+    .map(|r| r.into_inner())
 }
 
 #[tokio::test]
@@ -121,7 +124,10 @@ async fn records_every_attempt() {
     let auth = "cm9vdDpNaWx2dXM="; // base64("root:Milvus")
 
     let mut req = with_headers(
-        GetRestoreSnapshotStateRequest { job_id: 4471 },
+        GetRestoreSnapshotStateRequest {
+            job_id: 4471,
+            ..Default::default()
+        },
         &[
             ("authorization", auth),
             ("dbname", "db1"),
@@ -136,20 +142,29 @@ async fn records_every_attempt() {
     let e = get(&mut c, 4471).await.unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
     c.get_restore_snapshot_state(with_headers(
-        GetRestoreSnapshotStateRequest { job_id: 10 },
+        GetRestoreSnapshotStateRequest {
+            job_id: 10,
+            ..Default::default()
+        },
         &[("authorization", auth)],
     ))
     .await
     .unwrap_err();
     c.get_restore_snapshot_state(with_headers(
-        GetRestoreSnapshotStateRequest { job_id: -3 },
+        GetRestoreSnapshotStateRequest {
+            job_id: -3,
+            ..Default::default()
+        },
         &[("authorization", auth)],
     ))
     .await
     .unwrap();
     // The client gives up before the scripted delay ends: the attempt is `cancelled`.
     let mut slow = with_headers(
-        GetRestoreSnapshotStateRequest { job_id: 11 },
+        GetRestoreSnapshotStateRequest {
+            job_id: 11,
+            ..Default::default()
+        },
         &[("authorization", auth)],
     );
     slow.set_timeout(Duration::from_millis(50));

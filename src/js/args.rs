@@ -1,6 +1,9 @@
 //! Reading the caller's JS argument into the napi-free `snapshot::Value`.
 
-use napi::bindgen_prelude::{BigInt, Object, Unknown, Utf16String};
+use napi::bindgen_prelude::{
+    BigInt, JsObjectValue, KeyCollectionMode, KeyConversion, KeyFilter, Object, Unknown,
+    Utf16String,
+};
 use napi::{JsValue, ValueType};
 
 use crate::headers::Given;
@@ -15,6 +18,35 @@ impl Args for JsArgs<'_> {
             Ok(Some(v)) => value_of(&v),
             _ => Value::Undefined,
         }
+    }
+
+    fn object(&self, key: &str) -> Option<Box<dyn Args + '_>> {
+        let v = self.0.get::<Unknown>(key).ok().flatten()?;
+        let args = request_object(Some(v))?;
+        Some(Box::new(args))
+    }
+
+    fn entries(&self) -> Vec<(String, Value)> {
+        let Ok(keys) = self.0.get_all_property_names(
+            KeyCollectionMode::OwnOnly,
+            KeyFilter::Enumerable,
+            KeyConversion::NumbersToStrings,
+        ) else {
+            return Vec::new();
+        };
+        let len = keys.get_array_length().unwrap_or(0);
+        (0..len)
+            .filter_map(
+                |i| match keys.get_element::<Unknown>(i).map(|k| value_of(&k)) {
+                    // Symbol keys: `Object.keys` leaves them out, as protobufjs does.
+                    Ok(Value::Str(key)) => {
+                        let value = self.get(&key);
+                        Some((key, value))
+                    }
+                    _ => None,
+                },
+            )
+            .collect()
     }
 }
 

@@ -146,6 +146,7 @@ async fn one_call(
 ) {
     let mut request = tonic::Request::new(GetRestoreSnapshotStateRequest {
         job_id: args.job_id,
+        ..Default::default()
     });
     if let Some(auth) = auth {
         request.metadata_mut().insert("authorization", auth.clone());
