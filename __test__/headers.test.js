@@ -28,6 +28,19 @@ function stateCalls(sim) {
  * form), waits for their handshakes, runs `prepare(client)` on each, makes one call with `req`
  * from each (official first), and returns the headers the server recorded for those calls.
  */
+// The reference under a loaded CI machine: grpc-js once failed a call with "14 UNAVAILABLE: No
+// connection established. Last error: null" before anything reached the simulator (its record
+// stayed empty). That says nothing about the headers compared here, so such a call is made again,
+// once; any other failure, or a second one, still fails the test.
+async function officialCall(call) {
+  try {
+    return await call()
+  } catch (e) {
+    if (e.code !== 14 || !/No connection established/.test(e.message)) throw e
+    return call()
+  }
+}
+
 async function headersOf(config, req = { job_id: 1 }, { prepare, args = [], skipConnect = false } = {}) {
   const sim = await startSim({ record: true, args })
   const make = (Client) => {
@@ -46,7 +59,7 @@ async function headersOf(config, req = { job_id: 1 }, { prepare, args = [], skip
       await prepare(n)
     }
     const before = Date.now()
-    await o.getRestoreSnapshotState({ ...req })
+    await officialCall(() => o.getRestoreSnapshotState({ ...req }))
     const between = Date.now()
     await n.getRestoreSnapshotState({ ...req })
     const after = Date.now()
