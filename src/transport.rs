@@ -356,6 +356,10 @@ impl Transport {
                     self.log_attempt(call, retries, 12, attempt_started);
                     return Ok(Reply::Unimplemented);
                 }
+                // A status that arrives once this attempt's deadline has passed is the deadline's
+                // (a server that enforces `grpc-timeout` itself, as tonic's does, may answer
+                // CANCELLED a moment before our own timer fires; that must not be retried).
+                Ok(Err(_)) if attempt_started.elapsed() >= call.timeout => deadline_exceeded(call),
                 Ok(Err(status)) => size_limit_error(status.code(), status.message())
                     .unwrap_or_else(|| CallError::from_status(&status)),
                 Err(_elapsed) => deadline_exceeded(call),
