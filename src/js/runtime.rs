@@ -5,25 +5,33 @@
 //! `CompletionHub` (a threadsafe function, `hub.rs`). Node-API is the only host interface, so
 //! the same binary behaves alike under Node, Bun and Deno.
 //!
-//! One worker thread: a call costs microseconds of CPU, so one thread serves well over 100k
-//! calls/s, and on small machines a second worker would only compete with the JS thread.
+//! One thread, running a current-thread tokio scheduler: a call costs microseconds of CPU, so
+//! one thread serves well over 100k calls/s, and on small machines a second worker would only
+//! compete with the JS thread. A current-thread scheduler rather than a one-worker multi-thread
+//! one: it skips the work-stealing bookkeeping and the extra unpark on every spawn from JS,
+//! about 10 % less client CPU per sequential call (bench/RESULTS.md, FINDINGS). The thread
+//! parks in `block_on` forever; the process never waits for it on exit.
 //! Name resolution runs on tokio's blocking pool (reused threads, at most four).
 
 use std::future::Future;
 use std::sync::OnceLock;
 
-use tokio::runtime::{Builder, Runtime};
+use tokio::runtime::{Builder, Handle};
 
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+fn runtime() -> &'static Handle {
+    static RUNTIME: OnceLock<Handle> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        Builder::new_multi_thread()
-            .worker_threads(1)
+        let rt = Builder::new_current_thread()
             .max_blocking_threads(4)
-            .thread_name("milvus-native")
             .enable_all()
             .build()
-            .expect("milvus-native: cannot start the I/O runtime (no thread could be created)")
+            .expect("milvus-native: cannot start the I/O runtime");
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("milvus-native".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .expect("milvus-native: cannot start the I/O runtime (no thread could be created)");
+        handle
     })
 }
 
