@@ -122,6 +122,11 @@ ${report.notes.map((n) => `- ${n}`).join('\n')}
   \`TCP_NODELAY\`, no gRPC), after 1,000 unmeasured round trips; p50/p99 of each round trip and the
   client process's own CPU (\`getrusage\`) per round trip. What any client that sleeps until its reply
   arrives pays here before doing any work of its own.
+- **Wake-up round trip** (also "under it"): \`milvus-sim-load --thread-round-trips ${mode.cfg.latency.floorCalls.toLocaleString('en-US')}\`: two
+  threads of one process hand a turn back and forth, each asleep (\`thread::park\`) until the other
+  wakes it, after 1,000 unmeasured trips; p50/p99 per trip and the process's CPU per trip. A client
+  whose I/O runs on a thread beside the JS thread pays this on every sequential call (JS → I/O
+  thread with the request, I/O thread → JS with the reply) on top of what the one-thread floor pays.
 - **On one CPU**: the sequential runs and the TCP round trip again, with the simulator's threads
   moved to CPU 0 (\`taskset -a -p\`) and the client started there (\`taskset -c 0\`); the simulator
   gets its CPUs back afterwards. No wake-up then crosses CPUs (see Findings).

@@ -182,14 +182,28 @@ async function latencyFloor(ctx) {
 
 /**
  * What lies under every client here: blocking round trips of a small message between two
- * processes over loopback TCP, no gRPC (milvus-sim-load --tcp-round-trips).
+ * processes over loopback TCP, no gRPC (milvus-sim-load --tcp-round-trips); and round trips
+ * between two sleeping threads of one process (--thread-round-trips), the two wake-ups that a
+ * client with an I/O thread beside its JS thread adds to each sequential call.
  */
 async function latencyTcp(ctx) {
   const calls = ctx.cfg.latency.floorCalls
   const r = await runFloor(...command(ctx, ctx.art.load, ['--tcp-round-trips', String(calls)]), { timeoutMs: 60000 + calls * 5 })
   if (r.error) return { client: 'tcp', error: r.error }
+  const w = await runFloor(...command(ctx, ctx.art.load, ['--thread-round-trips', String(calls)]), { timeoutMs: 60000 + calls * 5 })
+  if (w.error) return { client: 'tcp', error: w.error }
   const { p50_us, p99_us, cpu_us_per_call, message_bytes } = r.result
-  return { client: 'tcp', calls, message_bytes, p50_us, p99_us, cpu_ms_per_10k: cpu_us_per_call * 10 }
+  return {
+    client: 'tcp',
+    calls,
+    message_bytes,
+    p50_us,
+    p99_us,
+    cpu_ms_per_10k: cpu_us_per_call * 10,
+    wake_p50_us: w.result.p50_us,
+    wake_p99_us: w.result.p99_us,
+    wake_cpu_ms_per_10k: w.result.cpu_us_per_call * 10,
+  }
 }
 
 // --- throughput --------------------------------------------------------------------------------

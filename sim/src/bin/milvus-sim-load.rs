@@ -3,6 +3,9 @@
 //!
 //! `--tcp-round-trips N` measures what lies under any client on this machine instead: N blocking
 //! round trips of a small message with an echo process (this binary, `--tcp-echo`), no gRPC.
+//! `--thread-round-trips N`: N round trips between two threads of this process, each side asleep
+//! until woken (`thread::park`/`unpark`): the price of the two cross-thread wake-ups that a client
+//! with an I/O thread beside its JS thread adds to every sequential call.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +23,7 @@ use tonic::transport::{Channel, Endpoint};
 )]
 struct Args {
     /// host:port of the server.
-    #[arg(long, required_unless_present_any = ["tcp_round_trips", "tcp_echo"])]
+    #[arg(long, required_unless_present_any = ["tcp_round_trips", "tcp_echo", "thread_round_trips"])]
     address: Option<String>,
     /// Job id to query.
     #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
@@ -49,6 +52,10 @@ struct Args {
     /// an echo process; prints their p50/p99 and this process's CPU per round trip.
     #[arg(long)]
     tcp_round_trips: Option<u64>,
+    /// Instead of gRPC: this many round trips between two threads of this process, each asleep
+    /// until the other wakes it; prints their p50/p99 and the process's CPU per round trip.
+    #[arg(long)]
+    thread_round_trips: Option<u64>,
     /// Be the echo process of --tcp-round-trips (prints its port, serves one connection).
     #[arg(long, hide = true)]
     tcp_echo: bool,
@@ -123,6 +130,68 @@ fn tcp_round_trips(n: u64) -> Result<serde_json::Value, Box<dyn std::error::Erro
         "mode": "tcp_round_trips",
         "calls": n,
         "message_bytes": TCP_MESSAGE,
+        "p50_us": pct(0.5),
+        "p99_us": pct(0.99),
+        "cpu_us_per_call": cpu / n as f64,
+    }))
+}
+
+/// Round trips between this thread and a peer thread: each hands the turn over and sleeps
+/// (`park`) until it is handed back, so every trip is two wake-ups of a sleeping thread.
+fn thread_round_trips(n: u64) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+    const STOP: u64 = u64::MAX;
+    // Odd: the peer's turn (the trip's number); the next even number: ours again.
+    let turn = Arc::new(AtomicU64::new(0));
+    let main = std::thread::current();
+    let peer = {
+        let turn = turn.clone();
+        std::thread::spawn(move || {
+            let mut k = 1;
+            loop {
+                let t = turn.load(Ordering::Acquire);
+                if t == STOP {
+                    return;
+                }
+                if t != k {
+                    std::thread::park();
+                    continue;
+                }
+                turn.store(k + 1, Ordering::Release);
+                main.unpark();
+                k += 2;
+            }
+        })
+    };
+    let mut k = 1;
+    let mut trip = || {
+        turn.store(k, Ordering::Release);
+        peer.thread().unpark();
+        while turn.load(Ordering::Acquire) != k + 1 {
+            std::thread::park();
+        }
+        k += 2;
+    };
+    for _ in 0..n.min(1000) {
+        trip();
+    }
+    let cpu0 = cpu_us();
+    let mut latencies = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let t = Instant::now();
+        trip();
+        latencies.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let cpu = cpu_us() - cpu0;
+    turn.store(STOP, Ordering::Release);
+    peer.thread().unpark();
+    peer.join().map_err(|_| "the peer thread panicked")?;
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p| percentile(&latencies, p).unwrap_or(0.0);
+    Ok(serde_json::json!({
+        "mode": "thread_round_trips",
+        "calls": n,
         "p50_us": pct(0.5),
         "p99_us": pct(0.99),
         "cpu_us_per_call": cpu / n as f64,
@@ -261,6 +330,12 @@ fn main() -> std::process::ExitCode {
             Err("--tcp-round-trips must be at least 1".into())
         } else {
             tcp_round_trips(n).map(Some)
+        }
+    } else if let Some(n) = args.thread_round_trips {
+        if n == 0 {
+            Err("--thread-round-trips must be at least 1".into())
+        } else {
+            thread_round_trips(n).map(Some)
         }
     } else {
         let runtime = if args.threads <= 1 {
