@@ -133,9 +133,22 @@ test('a git install without Rust (npm install git+file://<this repository>#HEAD)
   const app = path.join(tmp, 'git-app')
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }))
-  // The repository's dependencies come from npm's cache (filled by this checkout's own install):
-  // --offline, so the test needs no network.
+  // The install itself is --offline: the repository's dependencies come from npm's cache.
   const cache = execFileSync(process.execPath, [npmCli, 'config', 'get', 'cache'], { encoding: 'utf8' }).trim()
+  // npm reads the registry documents of the package's own dependencies before it prepares a git
+  // dependency. A lockfile install (this checkout's) caches tarballs, not those documents, so
+  // whether they are there depends on which other test file installed first: fetch them now, with
+  // this environment's npm settings (from the cache when it has them).
+  const deps = Object.entries(require(path.join(REPO, 'package.json')).dependencies || {}).map(([name, range]) => `${name}@${range}`)
+  const prime = path.join(tmp, 'git-prime')
+  fs.mkdirSync(prime)
+  fs.writeFileSync(path.join(prime, 'package.json'), JSON.stringify({ name: 'prime', private: true }))
+  execFileSync(process.execPath, [npmCli, 'install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', ...deps], {
+    cwd: prime,
+    env: { ...process.env, npm_config_cache: cache },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 240_000,
+  })
   const env = { PATH: bin, HOME: path.join(tmp, 'git-home'), npm_config_cache: cache }
   const r = await new Promise((resolve) => {
     require('node:child_process').execFile(
