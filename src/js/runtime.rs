@@ -23,6 +23,7 @@ fn runtime() -> &'static Handle {
     RUNTIME.get_or_init(|| {
         let rt = Builder::new_current_thread()
             .max_blocking_threads(4)
+            .thread_name("milvus-native")
             .enable_all()
             .build()
             .expect("milvus-native: cannot start the I/O runtime");

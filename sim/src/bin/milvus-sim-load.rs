@@ -107,33 +107,14 @@ fn tcp_round_trips(n: u64) -> Result<serde_json::Value, Box<dyn std::error::Erro
     let mut sock = std::net::TcpStream::connect(("127.0.0.1", port.trim().parse::<u16>()?))?;
     sock.set_nodelay(true)?;
     let mut buf = [7u8; TCP_MESSAGE];
-    let mut trip = |buf: &mut [u8; TCP_MESSAGE]| -> std::io::Result<()> {
-        sock.write_all(buf)?;
-        sock.read_exact(buf)
-    };
-    for _ in 0..n.min(1000) {
-        trip(&mut buf)?;
-    }
-    let cpu0 = cpu_us();
-    let mut latencies = Vec::with_capacity(n as usize);
-    for _ in 0..n {
-        let t = Instant::now();
-        trip(&mut buf)?;
-        latencies.push(t.elapsed().as_secs_f64() * 1e6);
-    }
-    let cpu = cpu_us() - cpu0;
+    let mut report = round_trips("tcp_round_trips", n, || {
+        sock.write_all(&buf)?;
+        sock.read_exact(&mut buf)
+    })?;
     drop(sock);
     echo.wait()?;
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p| percentile(&latencies, p).unwrap_or(0.0);
-    Ok(serde_json::json!({
-        "mode": "tcp_round_trips",
-        "calls": n,
-        "message_bytes": TCP_MESSAGE,
-        "p50_us": pct(0.5),
-        "p99_us": pct(0.99),
-        "cpu_us_per_call": cpu / n as f64,
-    }))
+    report["message_bytes"] = TCP_MESSAGE.into();
+    Ok(report)
 }
 
 /// Round trips between this thread and a peer thread: each hands the turn over and sleeps
@@ -165,38 +146,51 @@ fn thread_round_trips(n: u64) -> Result<serde_json::Value, Box<dyn std::error::E
         })
     };
     let mut k = 1;
-    let mut trip = || {
+    let report = round_trips("thread_round_trips", n, || {
         turn.store(k, Ordering::Release);
         peer.thread().unpark();
         while turn.load(Ordering::Acquire) != k + 1 {
             std::thread::park();
         }
         k += 2;
-    };
+        Ok(())
+    });
+    turn.store(STOP, Ordering::Release);
+    peer.thread().unpark();
+    peer.join().map_err(|_| "the peer thread panicked")?;
+    Ok(report?)
+}
+
+/// `n` timed round trips after up to 1,000 unmeasured ones: p50/p99 of each and this process's
+/// CPU per trip.
+fn round_trips(
+    mode: &str,
+    n: u64,
+    mut trip: impl FnMut() -> std::io::Result<()>,
+) -> std::io::Result<serde_json::Value> {
     for _ in 0..n.min(1000) {
-        trip();
+        trip()?;
     }
     let cpu0 = cpu_us();
     let mut latencies = Vec::with_capacity(n as usize);
     for _ in 0..n {
         let t = Instant::now();
-        trip();
+        trip()?;
         latencies.push(t.elapsed().as_secs_f64() * 1e6);
     }
     let cpu = cpu_us() - cpu0;
-    turn.store(STOP, Ordering::Release);
-    peer.thread().unpark();
-    peer.join().map_err(|_| "the peer thread panicked")?;
     latencies.sort_by(f64::total_cmp);
     let pct = |p| percentile(&latencies, p).unwrap_or(0.0);
     Ok(serde_json::json!({
-        "mode": "thread_round_trips",
+        "mode": mode,
         "calls": n,
         "p50_us": pct(0.5),
         "p99_us": pct(0.99),
         "cpu_us_per_call": cpu / n as f64,
     }))
 }
+
+type RoundTrips = fn(u64) -> Result<serde_json::Value, Box<dyn std::error::Error>>;
 
 type Client = MilvusServiceClient<Channel>;
 
@@ -325,17 +319,17 @@ fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let result = if args.tcp_echo {
         tcp_echo().map(|()| None).map_err(Into::into)
-    } else if let Some(n) = args.tcp_round_trips {
+    } else if let Some((flag, n, run)) = args
+        .tcp_round_trips
+        .map(|n| ("--tcp-round-trips", n, tcp_round_trips as RoundTrips))
+        .or(args
+            .thread_round_trips
+            .map(|n| ("--thread-round-trips", n, thread_round_trips as RoundTrips)))
+    {
         if n == 0 {
-            Err("--tcp-round-trips must be at least 1".into())
+            Err(format!("{flag} must be at least 1").into())
         } else {
-            tcp_round_trips(n).map(Some)
-        }
-    } else if let Some(n) = args.thread_round_trips {
-        if n == 0 {
-            Err("--thread-round-trips must be at least 1".into())
-        } else {
-            thread_round_trips(n).map(Some)
+            run(n).map(Some)
         }
     } else {
         let runtime = if args.threads <= 1 {
