@@ -14,7 +14,7 @@ use crate::error::CallError;
 use crate::global::TopologyError;
 use crate::headers;
 use crate::js::channel::Channel;
-use crate::js::global::Global;
+use crate::js::global::{Global, Started};
 use crate::proto::milvus::milvus_service_client::MilvusServiceClient;
 use crate::proto::milvus::ConnectRequest;
 use crate::retry;
@@ -52,6 +52,10 @@ pub struct Call {
     /// made before `closeConnection()` still goes out, as with grpc-js, even if the event loop
     /// reaches it after the close. `None`: take the current one.
     pub client: Option<Client>,
+    /// Global mode, no primary yet: the topology fetch under way when the caller made the
+    /// call (`Transport::topology_under_way`). The call takes its outcome rather than starting
+    /// a fetch of its own when the runtime reaches it only after that fetch failed.
+    pub topology: Option<Started>,
 }
 
 /// The W3C trace headers of a call, as the application's propagator injected them.
@@ -266,7 +270,7 @@ impl Transport {
         Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
     {
         if first.is_none() {
-            g.ready().await?;
+            g.ready(call.topology.clone()).await?;
         }
         let seen = g.generation();
         match self
@@ -302,6 +306,7 @@ impl Transport {
             cancel: None,
             trace: None,
             client: None,
+            topology: None,
         };
         let rpc = |mut c: Client, r| async move { c.connect(r).await };
         match self
@@ -393,6 +398,11 @@ impl Transport {
     }
 
     /// The channel; `None` once closed.
+    /// Global mode: the first-topology fetch under way, if any (`Call::topology`).
+    pub fn topology_under_way(&self) -> Option<Started> {
+        self.global.as_ref().and_then(|(g, _)| g.under_way())
+    }
+
     pub fn client(&self) -> Option<Client> {
         if let Some((g, _)) = &self.global {
             return g.client();

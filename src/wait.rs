@@ -115,6 +115,7 @@ mod polling {
                 cancel: req.cancel.clone(),
                 trace,
                 client: None,
+                topology: None,
             };
             let message = GetRestoreSnapshotStateRequest {
                 job_id: req.job_id,

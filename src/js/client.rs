@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tonic::metadata::AsciiMetadataValue;
 
 use super::args::{given, request_object, JsArgs};
-use super::global::Global;
+use super::global::{Global, Started};
 use super::hub::{
     bare, failure, with_reply, CompletionHub, Outcome, PollTrace, Queue, Report, Settle,
 };
@@ -92,8 +92,10 @@ impl NativeClient {
         });
         if config.connect {
             let inner2 = inner.clone();
+            // The construction's topology fetch (global mode), taken here, on the JS thread.
+            let topology = inner.transport.topology_under_way();
             runtime::spawn(async move {
-                let state = inner2.handshake(request, trace).await;
+                let state = inner2.handshake(request, trace, topology).await;
                 let _ = tx.send(Arc::new(state));
             });
         } else {
@@ -491,10 +493,16 @@ impl Inner {
             cancel: abortable.then(|| self.register_abort(id)),
             trace: None,
             client: self.transport.client(),
+            topology: self.transport.topology_under_way(),
         })
     }
 
-    async fn handshake(&self, request: ConnectRequest, trace: Option<Trace>) -> Handshake {
+    async fn handshake(
+        &self,
+        request: ConnectRequest,
+        trace: Option<Trace>,
+        topology: Option<Started>,
+    ) -> Handshake {
         let call = Call {
             method: "Connect",
             timeout: self
@@ -506,6 +514,7 @@ impl Inner {
             cancel: None,
             trace,
             client: None,
+            topology,
         };
         let result = self
             .transport

@@ -51,7 +51,8 @@ struct Shared {
     stop: watch::Sender<bool>,
 }
 
-type Started = watch::Receiver<Option<Result<(), Failure>>>;
+/// A first-topology fetch's outcome, once it has one.
+pub type Started = watch::Receiver<Option<Result<(), Failure>>>;
 
 struct State {
     /// The primary's connection and its endpoint as the topology names it.
@@ -131,9 +132,23 @@ impl Global {
         let _ = self.shared.stop.send(true);
     }
 
-    /// Waits for the first topology (starting a fetch again if the last one failed).
-    pub async fn ready(&self) -> Result<(), Failure> {
-        let mut started = self.start().ok_or(Failure::Closed)?;
+    /// The first-topology fetch under way now, if there is one: a call made while it runs
+    /// takes its outcome, even when the runtime reaches the call after the fetch has ended.
+    pub fn under_way(&self) -> Option<Started> {
+        let state = self.shared.lock();
+        match state.primary {
+            Some(_) => None,
+            None => state.starting.clone(),
+        }
+    }
+
+    /// Waits for the first topology: for `joined` (`under_way()` when the call was made), or
+    /// else the fetch under way now, or a new one (the last one failed).
+    pub async fn ready(&self, joined: Option<Started>) -> Result<(), Failure> {
+        let mut started = match joined {
+            Some(s) if !self.is_closed() => s,
+            _ => self.start().ok_or(Failure::Closed)?,
+        };
         let mut stop = self.shared.stop.subscribe();
         let outcome = tokio::select! {
             v = started.wait_for(Option::is_some) => v.ok().and_then(|v| v.clone()),
