@@ -50,12 +50,13 @@ export declare class NativeClient {
    * Starts call `id`: polls until the restore job ends. Completes with the final info's
    * JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
    * carries the last reply. With `progress`, each change of state or progress before the
-   * end is reported through the hub too (`drain()`), in order with the completion.
+   * end is reported through the hub too (`drain()`), in order with the completion. With
+   * `poll_errors`, so is each failed poll that the wait rides out (`onPollError`).
    *
    * `traceparent` given (`''` when the propagator injected none): `trace: true`, and each
    * later poll asks `index.js` for its own headers through the hub (`PollTrace`).
    */
-  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean, traceparent?: string, tracestate?: string): void
+  waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean, pollErrors: boolean, traceparent?: string, tracestate?: string): void
 }
 
 /** The `channelOptions` keys that change the wire (`channel_options.rs`), as numbers/strings. */

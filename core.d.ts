@@ -348,6 +348,12 @@ export interface WaitForRestoreSnapshotReq {
   signal?: AbortSignal
   /** Called with the job's info on each change of state or progress (first poll included). */
   onProgress?: (info: RestoreSnapshotJobInfo) => void
+  /**
+   * Called with each poll that failed with `14 UNAVAILABLE` or its own `4 DEADLINE_EXCEEDED`
+   * and will be retried: the error (as a rejection would carry it), how many polls in a row
+   * have failed, and the pause in ms before the next one.
+   */
+  onPollError?: (error: ServiceError, retry: { failures: number; retryInMs: number }) => void
 }
 
 /** Reply of `getVersion`. */
@@ -497,8 +503,8 @@ export declare class MilvusClient {
    * `timeout` runs out (a job stuck in Pending or Executing ends in a timeout, never a hang);
    * with an {@link AbortError} on abort. Polls through outages (`14 UNAVAILABLE`, a poll's own
    * `4 DEADLINE_EXCEEDED`) until `timeout`, pausing `interval` doubled per failure in a row (at
-   * most 5 s); any other gRPC code rejects at once with that error. `onProgress` runs in the
-   * caller's async context.
+   * most 5 s), each reported to `onPollError`; any other gRPC code rejects at once with that
+   * error. `onProgress` and `onPollError` run in the caller's async context.
    */
   waitForRestoreSnapshot(data: WaitForRestoreSnapshotReq): Promise<RestoreSnapshotJobInfo>
 

@@ -368,11 +368,11 @@ function newNative(client, config) {
 
 // A call with `trace: true`: its span and headers from the context active right now, the
 // caller's. A wait returns that context, for its later polls (`pollTrace`).
-function traced(client, method, data, id, abortable, progress) {
+function traced(client, method, data, id, abortable, hooks) {
   const trace = client._trace
   const ctx = trace.capture()
   if (method === 'waitForRestoreSnapshot') {
-    trace.run(ctx, (tp, ts) => client._native.waitForRestoreSnapshot(data, id, abortable, progress !== undefined, tp, ts))
+    trace.run(ctx, (tp, ts) => client._native.waitForRestoreSnapshot(data, id, abortable, ...hookFlags(hooks), tp, ts))
     return { run: trace.run, ctx }
   }
   trace.run(ctx, (tp, ts) => client._native.callTraced(METHOD[method], data, id, abortable, hasCallOptions(data), tp, ts))
@@ -405,6 +405,7 @@ hub.onReady = drain
 const SETTLE_AFTER_PROGRESS = 1
 const PROGRESS = 2
 const TRACE = 3
+const POLL_ERROR = 4
 
 // `done`: [id, outcome (JSON text or failure), report, …]. Each entry is settled on its own:
 // one that throws (a signal without a working removeEventListener) rejects its own promise and
@@ -414,24 +415,28 @@ function drain(done) {
     const id = done[i]
     const out = done[i + 1]
     const entry = pending.get(id)
-    if (done[i + 2] === TRACE) {
+    const report = done[i + 2]
+    if (report === TRACE) {
       pollTrace(entry, id)
       continue
     }
     if (entry === undefined) continue
+    const settles = report !== PROGRESS && report !== POLL_ERROR
     if (entry.aborted) {
       // Already rejected; its id is free once the call itself has ended.
-      if (done[i + 2] !== PROGRESS) pending.delete(id)
+      if (settles) pending.delete(id)
       continue
     }
-    if (done[i + 2] === PROGRESS) {
-      entry.progress(out) // never throws (see waitForRestoreSnapshot)
+    if (!settles) {
+      // Never throw (see waitForRestoreSnapshot).
+      if (report === PROGRESS) entry.hooks.progress(out)
+      else entry.hooks.pollError(out)
       continue
     }
     pending.delete(id)
     try {
       if (entry.signal) entry.signal.removeEventListener('abort', entry.onAbort)
-      if (done[i + 2] === SETTLE_AFTER_PROGRESS && entry.progress) entry.progress(finalInfo(out))
+      if (report === SETTLE_AFTER_PROGRESS && entry.hooks && entry.hooks.progress) entry.hooks.progress(finalInfo(out))
       entry.resolve(settle(out, entry.method, entry.signal, entry.data))
     } catch (e) {
       entry.reject(e)
@@ -479,9 +484,14 @@ function idLimit() {
   return Number.isInteger(n) && n >= 1 && n < 0xffffffff ? n : 0xffffffff
 }
 
-function track(id, method, data, signal, native, progress) {
+// A wait's hooks, `{ progress, pollError }` (either may be missing), as the addon's two flags.
+function hookFlags(hooks) {
+  return [hooks.progress !== undefined, hooks.pollError !== undefined]
+}
+
+function track(id, method, data, signal, native, hooks) {
   return new Promise((resolve, reject) => {
-    const entry = { resolve, reject, method, data, signal, onAbort: undefined, progress, aborted: false }
+    const entry = { resolve, reject, method, data, signal, onAbort: undefined, hooks, aborted: false }
     if (signal) {
       // The abort rejects at once, in JavaScript; the addon then cancels the RPC (the server
       // sees the stream reset) and its late completion finds the entry marked aborted.
@@ -559,7 +569,7 @@ class MilvusClient {
   }
 
   // Every failure before the call is under way (a throwing getter included) is a rejection.
-  _call(method, data, extra) {
+  _call(method, data, hooks) {
     let signal, id, polls
     try {
       signal = data !== null && typeof data === 'object' ? data.signal : undefined
@@ -570,13 +580,13 @@ class MilvusClient {
         signal = undefined
       }
       id = takeId()
-      if (this._trace !== undefined) polls = traced(this, method, data, id, signal !== undefined, extra)
-      else if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, extra !== undefined)
+      if (this._trace !== undefined) polls = traced(this, method, data, id, signal !== undefined, hooks)
+      else if (method === 'waitForRestoreSnapshot') this._native.waitForRestoreSnapshot(data, id, signal !== undefined, ...hookFlags(hooks))
       else this._native.call(METHOD[method], data, id, signal !== undefined, hasCallOptions(data))
     } catch (e) {
       return Promise.reject(validationError(e, method))
     }
-    const p = track(id, method, data, signal, this._native, extra)
+    const p = track(id, method, data, signal, this._native, hooks)
     if (polls !== undefined) pending.get(id).trace = polls
     return p
   }
@@ -631,25 +641,34 @@ class MilvusClient {
    * in the caller's async context; `signal` aborts.
    */
   waitForRestoreSnapshot(data) {
-    let onProgress
+    let onProgress, onPollError
     try {
-      onProgress = data !== null && typeof data === 'object' ? data.onProgress : undefined
+      if (data !== null && typeof data === 'object') {
+        onProgress = data.onProgress
+        onPollError = data.onPollError
+      }
     } catch (e) {
       return Promise.reject(e)
     }
-    if (onProgress !== undefined && onProgress !== null && typeof onProgress !== 'function') {
-      return Promise.reject(new TypeError('The `onProgress` property must be a function.'))
+    for (const [name, f] of [['onProgress', onProgress], ['onPollError', onPollError]]) {
+      if (f !== undefined && f !== null && typeof f !== 'function') {
+        return Promise.reject(new TypeError(`The \`${name}\` property must be a function.`))
+      }
     }
-    // A throwing onProgress must not crash the process or end the wait. It runs in the
-    // caller's async context (AsyncLocalStorage and the like), as the awaited result does.
-    const progress = onProgress
-      ? AsyncResource.bind((json) => {
-          try {
-            onProgress(JSON.parse(json))
-          } catch {}
-        })
-      : undefined
-    return this._call('waitForRestoreSnapshot', data, progress)
+    // A throwing hook must not crash the process or end the wait. Hooks run in the caller's
+    // async context (AsyncLocalStorage and the like), as the awaited result does.
+    const hook = (f, args) =>
+      f
+        ? AsyncResource.bind((json) => {
+            try {
+              f(...args(JSON.parse(json)))
+            } catch {}
+          })
+        : undefined
+    return this._call('waitForRestoreSnapshot', data, {
+      progress: hook(onProgress, (info) => [info]),
+      pollError: hook(onPollError, (p) => [serviceError(p), { failures: p.failures, retryInMs: p.retryInMs }]),
+    })
   }
 
   /** As the official client: waits for the handshake, then asks. */

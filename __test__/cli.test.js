@@ -422,6 +422,21 @@ test('--database sets the dbname header; an unreachable address exits 3 with 14 
   assert.match(r.stderr, /14 UNAVAILABLE/)
 })
 
+test('wait against an unreachable server says each failed poll on stderr, then exits 2 at --wait-timeout', async () => {
+  const r = await cli(['wait', '1', '--address', '127.0.0.1:1', '--interval', '100', '--wait-timeout', '1500'], { env: {} })
+  assert.equal(r.code, 2, show(r))
+  const lines = r.stderr.split('\n').filter((l) => l.includes('poll failed'))
+  assert.equal(lines.length >= 2, true, show(r))
+  assert.match(lines[0], /^milvus-native: poll failed \(1 in a row\): 14 UNAVAILABLE: .+; next poll in 100 ms$/)
+  assert.match(lines[1], /^milvus-native: poll failed \(2 in a row\): 14 UNAVAILABLE: .+; next poll in 200 ms$/)
+  assert.match(r.stderr, /did not finish within 1500 ms; the last poll failed: 14 UNAVAILABLE/)
+  // --json keeps stdout one document: the poll lines go to stderr only.
+  const doc = await cli(['wait', '1', '--address', '127.0.0.1:1', '--interval', '100', '--wait-timeout', '500', '--json'], { env: {} })
+  assert.equal(doc.code, 2, show(doc))
+  assert.equal(JSON.parse(doc.stdout).error.code, 'RESTORE_TIMEOUT')
+  assert.match(doc.stderr, /poll failed \(1 in a row\)/)
+})
+
 test('TLS paths: --ca (one-way), --cert/--key (mutual), --server-name', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-tls-'))
   const certs = await genCerts(dir)

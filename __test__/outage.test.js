@@ -13,6 +13,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { MilvusClient, RestoreSnapshotError } = require('..')
 const { startSim } = require('./helpers/sim')
+const { rejection } = require('./helpers/common')
 
 const JOB = '462000000000000950'
 const EXECUTING = { [JOB]: { info: { job_id: JOB, snapshot_name: 's', collection_name: 't', state: 2, progress: 40 } } }
@@ -121,6 +122,56 @@ test('a refused connection from the start: polled through until the server comes
     const { value, error } = await wait
     assert.equal(error, undefined, `the wait rejected: ${error && error.stack}`)
     assert.equal(value.state, 'RestoreSnapshotCompleted')
+  } finally {
+    await client.closeConnection()
+    if (sim) await sim.stop()
+  }
+})
+
+test('onPollError: each failed poll the wait rides out, with its error, the failures in a row and the pause; none once the server is back', async () => {
+  const probe = await startSim({ fixtures: COMPLETED })
+  const port = probe.port
+  await probe.stop()
+  const client = new MilvusClient({ address: `127.0.0.1:${port}`, maxRetries: 0 })
+  const reports = []
+  let sim
+  try {
+    const wait = outcome(
+      client.waitForRestoreSnapshot({
+        job_id: JOB,
+        interval: 100,
+        timeout: 30000,
+        onPollError: (error, retry) => {
+          reports.push({ error, retry })
+          if (reports.length === 1) throw new Error('a throwing hook neither ends the wait nor crashes')
+        },
+      }),
+    )
+    const deadline = Date.now() + 10000
+    while (reports.length < 3 && Date.now() < deadline) await sleep(10)
+    assert.equal(reports.length >= 3, true, `${reports.length} reports in 10 s`)
+    // The error as a call made now rejects.
+    const direct = await rejection(client.getRestoreSnapshotState({ job_id: JOB }))
+    sim = await startSim({ args: ['--port', String(port)], fixtures: COMPLETED })
+    const { value, error } = await wait
+    assert.equal(error, undefined, `the wait rejected: ${error && error.stack}`)
+    assert.equal(value.state, 'RestoreSnapshotCompleted')
+    const n = reports.length
+    assert.deepEqual(reports.map((r) => r.retry.failures), Array.from({ length: n }, (_, i) => i + 1))
+    // `interval`, doubled per failure in a row (src/wait.rs, outage_pause).
+    assert.deepEqual(reports.slice(0, 3).map((r) => r.retry.retryInMs), [100, 200, 400])
+    for (const { error: e } of reports) {
+      assert.equal(e instanceof Error, true)
+      assert.deepEqual({ code: e.code, message: e.message, details: e.details, metadata: e.metadata }, {
+        code: direct.code,
+        message: direct.message,
+        details: direct.details,
+        metadata: direct.metadata,
+      })
+    }
+    // The server is back: no more reports.
+    await sleep(250)
+    assert.equal(reports.length, n)
   } finally {
     await client.closeConnection()
     if (sim) await sim.stop()

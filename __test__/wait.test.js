@@ -362,6 +362,8 @@ const BAD_OPTIONS = [
   [{ onProgress: 5 }, 'onProgress'],
   [{ onProgress: 'log' }, 'onProgress'],
   [{ onProgress: {} }, 'onProgress'],
+  [{ onPollError: 5 }, 'onPollError'],
+  [{ onPollError: {} }, 'onPollError'],
 ]
 
 function show(o) {
@@ -369,7 +371,7 @@ function show(o) {
   return `${k}: ${typeof v === 'bigint' ? `${v}n` : typeof v === 'string' ? JSON.stringify(v) : Number.isNaN(v) ? 'NaN' : typeof v === 'object' ? '{}' : String(v)}`
 }
 
-test('bad interval / timeout / onProgress values reject naming the option, before any poll', async () => {
+test('bad interval / timeout / onProgress / onPollError values reject naming the option, before any poll', async () => {
   await withSim(async (client, sim) => {
     for (const [bad, field] of BAD_OPTIONS) {
       let p
@@ -379,7 +381,7 @@ test('bad interval / timeout / onProgress values reject naming the option, befor
       await assert.rejects(p, (e) => {
         assert.ok(e instanceof Error, `${show(bad)}: not an Error`)
         assert.ok(e.message.includes(`\`${field}\``), `${show(bad)}: message does not name \`${field}\`: ${e.message}`)
-        if (field !== 'onProgress') assert.match(e.message, /milliseconds/, show(bad))
+        if (!field.startsWith('on')) assert.match(e.message, /milliseconds/, show(bad))
         else assert.match(e.message, /function/)
         return true
       })
@@ -390,7 +392,7 @@ test('bad interval / timeout / onProgress values reject naming the option, befor
     assert.equal(polls(sim).length, 0)
     // null / undefined mean "the default"; a good call after all that works.
     await assert.rejects(
-      client.waitForRestoreSnapshot({ job_id: 77, interval: null, timeout: 50, onProgress: null }),
+      client.waitForRestoreSnapshot({ job_id: 77, interval: null, timeout: 50, onProgress: null, onPollError: null }),
       { code: 'RESTORE_TIMEOUT' },
     )
   })

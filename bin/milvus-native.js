@@ -315,6 +315,12 @@ async function wait(client, jobId, values, extra = {}) {
         if (bar) bar.update(i.progress, { state: String(i.state).replace('RestoreSnapshot', '') })
         else if (!values.json) process.stdout.write(describeInfo(i) + '\n')
       },
+      // An outage is waited through, not silently: one line on stderr per failed poll (above
+      // the bar, which is on stderr too and redraws below it).
+      onPollError: (e, { failures, retryInMs }) => {
+        const line = `${paint(process.stderr, 'yellow', 'milvus-native:')} poll failed (${failures} in a row): ${e.message}; next poll in ${retryInMs} ms`
+        process.stderr.write(`${bar ? '\r\x1b[K' : ''}${line}\n`)
+      },
     })
   } catch (e) {
     if (e.name !== 'RestoreSnapshotError') throw e

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::proto::milvus::{RestoreSnapshotInfo, RestoreSnapshotState};
 
 #[cfg(feature = "napi")]
-pub use polling::{wait, WaitEnd, WaitRequest};
+pub use polling::{wait, Event, WaitEnd, WaitRequest};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(1000);
@@ -74,6 +74,19 @@ mod polling {
         pub trace: Option<PollTrace>,
     }
 
+    /// What a wait tells its caller while it runs.
+    pub enum Event<'a> {
+        /// The job's state or progress changed (the first reply included).
+        Change(&'a RestoreSnapshotInfo),
+        /// A poll failed with a transient error, `failures` in a row; the next poll goes out
+        /// after `pause`.
+        PollError {
+            error: &'a CallError,
+            failures: u32,
+            pause: Duration,
+        },
+    }
+
     /// How a wait ended, with the last reply seen (if any).
     pub enum WaitEnd {
         Completed(GetRestoreSnapshotStateResponse),
@@ -90,7 +103,7 @@ mod polling {
     pub async fn wait(
         transport: &Transport,
         mut req: WaitRequest,
-        mut on_change: impl FnMut(&RestoreSnapshotInfo),
+        mut on_event: impl FnMut(Event<'_>),
     ) -> WaitEnd {
         let started = Instant::now();
         let mut last: Option<GetRestoreSnapshotStateResponse> = None;
@@ -137,9 +150,14 @@ mod polling {
                 }
                 Err(Failure::Grpc(e)) if is_transient(e.code) => {
                     failures += 1;
-                    outage = Some(e);
                     let left = req.timeout.saturating_sub(started.elapsed());
                     let pause = outage_pause(req.interval, failures).min(left);
+                    on_event(Event::PollError {
+                        error: &e,
+                        failures,
+                        pause,
+                    });
+                    outage = Some(e);
                     if pause_or_abort(pause, cancel.as_mut()).await {
                         return WaitEnd::Call(Failure::Aborted);
                     }
@@ -158,7 +176,7 @@ mod polling {
             }
             if let Some(info) = &reply.info {
                 if is_change(last.as_ref().and_then(|l| l.info.as_ref()), info) {
-                    on_change(info);
+                    on_event(Event::Change(info));
                 }
                 match RestoreSnapshotState::try_from(info.state) {
                     Ok(RestoreSnapshotState::RestoreSnapshotCompleted) => {

@@ -189,6 +189,7 @@ async function everyMethod(c: MilvusClient, signal: AbortSignal): Promise<void> 
     interval: 500,
     signal,
     onProgress: (i) => console.log(i.state, i.progress),
+    onPollError: (e, { failures, retryInMs }) => console.log(e.code, e.details, failures.toFixed(), retryInMs.toFixed()),
   })
   const version: string = (await c.getVersion()).version
   const healthy: boolean = (await c.checkHealth({ timeout: 1000 })).isHealthy
@@ -249,6 +250,8 @@ async function negatives(c: MilvusClient): Promise<void> {
   await c.getRestoreSnapshotState({ job_id: {} })
   // @ts-expect-error snapshot_name is required
   await c.createSnapshot({ collection_name: 'c' })
+  // @ts-expect-error onPollError's second argument is an object, not a number
+  await c.waitForRestoreSnapshot({ job_id: 1, onPollError: (_e, retryInMs: number) => retryInMs })
   // @ts-expect-error not a state
   accepts<Native.RestoreSnapshotJobInfo['state']>('Completed')
   // @ts-expect-error a plain string is not an enum member

@@ -30,7 +30,7 @@ use crate::proto::common::ClientInfo;
 use crate::proto::milvus::{CheckHealthRequest, ConnectRequest, GetVersionRequest};
 use crate::snapshot::{self, Args, Value};
 use crate::transport::{Call, Client, Failure, Reply, Trace, Transport};
-use crate::wait::{self, WaitEnd, WaitRequest};
+use crate::wait::{self, Event, WaitEnd, WaitRequest};
 
 enum Handshake {
     Pending,
@@ -269,20 +269,23 @@ impl NativeClient {
     /// Starts call `id`: polls until the restore job ends. Completes with the final info's
     /// JSON; a failure of kind `restore_failed`, `restore_status` or `restore_timeout`
     /// carries the last reply. With `progress`, each change of state or progress before the
-    /// end is reported through the hub too (`drain()`), in order with the completion.
+    /// end is reported through the hub too (`drain()`), in order with the completion. With
+    /// `poll_errors`, so is each failed poll that the wait rides out (`onPollError`).
     ///
     /// `traceparent` given (`''` when the propagator injected none): `trace: true`, and each
     /// later poll asks `index.js` for its own headers through the hub (`PollTrace`).
     #[napi(
         catch_unwind,
-        ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean, traceparent?: string, tracestate?: string"
+        ts_args_type = "data: unknown, id: number, abortable: boolean, progress: boolean, pollErrors: boolean, traceparent?: string, tracestate?: string"
     )]
+    #[allow(clippy::too_many_arguments)]
     pub fn wait_for_restore_snapshot(
         &self,
         data: Option<Unknown>,
         id: u32,
         abortable: bool,
         progress: bool,
+        poll_errors: bool,
         traceparent: Option<String>,
         tracestate: Option<String>,
     ) -> Result<()> {
@@ -328,18 +331,23 @@ impl NativeClient {
         let settle = Settle::new(inner.queue.clone(), id);
         runtime::spawn(async move {
             let mut report = Report::Settle;
-            let end = wait::wait(&inner.transport, request, |info| {
-                if !progress {
-                    return;
+            let end = wait::wait(&inner.transport, request, |event| match event {
+                Event::Change(info) if progress => {
+                    if wait::is_final(info) {
+                        // Reported with the completion, from its outcome.
+                        report = Report::ProgressThenSettle;
+                        return;
+                    }
+                    let mut json = String::new();
+                    decode::restore_info(&mut json, info);
+                    inner.queue.progress(id, json);
                 }
-                if wait::is_final(info) {
-                    // Reported with the completion, from its outcome.
-                    report = Report::ProgressThenSettle;
-                    return;
-                }
-                let mut json = String::new();
-                decode::restore_info(&mut json, info);
-                inner.queue.progress(id, json);
+                Event::PollError {
+                    error,
+                    failures,
+                    pause,
+                } if poll_errors => inner.queue.poll_error(id, error, failures, pause),
+                _ => {}
             })
             .await;
             inner.forget_abort(id);

@@ -16,6 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use napi::bindgen_prelude::{Either, FromNapiValue, Function, Unknown};
 use napi::threadsafe_function::{
@@ -61,6 +62,9 @@ pub enum Report {
     /// waitForRestoreSnapshot (`trace: true`) is about to poll: `index.js` starts the poll's
     /// span in the caller's context and answers with `traceHeaders`; the call stays pending.
     Trace = 3,
+    /// waitForRestoreSnapshot rides out a failed poll: the outcome is its error's fields,
+    /// `failures` in a row and `retryInMs` (JSON) for `onPollError`; the call stays pending.
+    PollError = 4,
 }
 
 /// A finished call, or the progress of one.
@@ -135,6 +139,24 @@ impl Queue {
         self.push(id, Either::A(info_json), Report::Progress)
     }
 
+    /// A waiting call's failed poll, `failures` in a row, the next one after `pause`.
+    pub fn poll_error(self: &Arc<Self>, id: u32, e: &CallError, failures: u32, pause: Duration) {
+        let metadata: serde_json::Map<String, serde_json::Value> = e
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into()))
+            .collect();
+        let json = serde_json::json!({
+            "code": e.code,
+            "details": e.details,
+            "message": e.message(),
+            "metadata": metadata,
+            "failures": failures,
+            "retryInMs": pause.as_millis() as u64,
+        });
+        self.push(id, Either::A(json.to_string()), Report::PollError)
+    }
+
     /// A call is under way (on the JS thread): while any is, the callback is held strongly
     /// and the process kept alive.
     fn start(&self) {
@@ -174,7 +196,12 @@ impl Queue {
         }
         let settled = done
             .iter()
-            .filter(|c| !matches!(c.report, Report::Progress | Report::Trace))
+            .filter(|c| {
+                !matches!(
+                    c.report,
+                    Report::Progress | Report::Trace | Report::PollError
+                )
+            })
             .count();
         // Creating the values fails only while the environment is being torn down (a worker
         // terminated): nobody is left to receive them.
@@ -211,8 +238,8 @@ impl Queue {
 }
 
 /// The batch as `[id, outcome, report, …]`: the outcome is the reply's JSON text or a
-/// `NativeFailure`; the report 0 (settle), 1 (onProgress with the final info, then settle) or
-/// 2 (onProgress only: the outcome is the info's JSON). Array elements, unlike an object's
+/// `NativeFailure`; the report a `Report` (0 settles; 2, 3 and 4 leave the call pending, with
+/// JSON text as the outcome). Array elements, unlike an object's
 /// named properties, cost napi no key strings. A completion that cannot be converted (a bug
 /// of ours) settles its call as an internal error, and the rest of the batch goes on.
 fn flatten(env: &Env, done: Vec<Completion>) -> Result<sys::napi_value> {
