@@ -637,8 +637,9 @@ class MilvusClient {
    * Polls getRestoreSnapshotState (in Rust) until the job completes; resolves with its final
    * info. Rejects with a RestoreSnapshotError on Failed, on a Milvus error status and after
    * `timeout` ms (default 600000; polling through outages until then, src/wait.rs); `interval`
-   * ms between polls (default 1000); `onProgress(info)` on each change of state or progress,
-   * in the caller's async context; `signal` aborts.
+   * ms between polls (default 1000); `onProgress(info)` on each change of state or progress and
+   * `onPollError(error, { failures, retryInMs })` on each failed poll it rides out, both in the
+   * caller's async context; `signal` aborts.
    */
   waitForRestoreSnapshot(data) {
     let onProgress, onPollError
