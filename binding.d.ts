@@ -114,6 +114,11 @@ export interface NativeFailure {
   metadata?: Record<string, string>
   /** waitForRestoreSnapshot: the last GetRestoreSnapshotState reply (JSON), if any. */
   reply?: string
+  /**
+   * `restore_timeout` during an outage: the kind of the last poll's failure (`grpc` or
+   * `topology`), whose `code`, `details`, `message` and `metadata` this failure carries.
+   */
+  cause?: string
 }
 
 /** TLS options, as `ClientConfig.tls`. */

@@ -350,10 +350,11 @@ export interface WaitForRestoreSnapshotReq {
   onProgress?: (info: RestoreSnapshotJobInfo) => void
   /**
    * Called with each poll that failed with `14 UNAVAILABLE` or its own `4 DEADLINE_EXCEEDED`
-   * and will be retried: the error (as a rejection would carry it), how many polls in a row
-   * have failed, and the pause in ms before the next one.
+   * (in global mode also a topology fetch that failed after its retries, or named no writable
+   * cluster) and will be retried: the error (as a rejection would carry it), how many polls in
+   * a row have failed, and the pause in ms before the next one.
    */
-  onPollError?: (error: ServiceError, retry: { failures: number; retryInMs: number }) => void
+  onPollError?: (error: ServiceError | TopologyError, retry: { failures: number; retryInMs: number }) => void
 }
 
 /** Reply of `getVersion`. */
@@ -407,6 +408,18 @@ export interface ServiceError extends Error {
 }
 
 /**
+ * Global mode (`isGlobal`, milvus-native's shape): how a call rejects when the client has no
+ * primary to call, because the topology could not be fetched or names no writable cluster.
+ */
+export interface TopologyError extends Error {
+  code: 'ERR_MILVUS_TOPOLOGY'
+  /** The topology URL, e.g. `'https://in01-x.global-cluster.example.com/global-cluster/topology'`. */
+  url: string
+  /** HTTP status of the last attempt, when there was a reply. */
+  status?: number
+}
+
+/**
  * Rejection of an aborted call (milvus-native only), shaped like Node's own: `name` is
  * `'AbortError'`, `code` is `'ABORT_ERR'`, `cause` is the signal's `reason`.
  */
@@ -440,10 +453,10 @@ export declare class RestoreSnapshotError extends Error {
   /** Job info of the last reply; `null` when there was none. */
   info: RestoreSnapshotJobInfo | null
   /**
-   * `RESTORE_TIMEOUT` during an outage: the last poll's gRPC error (e.g. `14 UNAVAILABLE`).
-   * Absent otherwise.
+   * `RESTORE_TIMEOUT` during an outage: the last poll's error, gRPC (e.g. `14 UNAVAILABLE`)
+   * or, in global mode, a topology fetch's. Absent otherwise.
    */
-  cause?: ServiceError
+  cause?: ServiceError | TopologyError
 }
 
 /**

@@ -40,6 +40,7 @@ export {
   ServerInfo,
   ConnectResponse,
   ServiceError,
+  TopologyError,
   AbortError,
   RestoreSnapshotError,
 } from './core'

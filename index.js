@@ -65,6 +65,11 @@ function topologyError(f) {
   return e
 }
 
+// The error of a failed poll that a wait rode out: a gRPC one, or (global mode) a topology one.
+function failureError(kind, f) {
+  return kind === 'topology' ? topologyError(f) : serviceError(f)
+}
+
 function closedError() {
   const e = new Error('The client is closed: closeConnection() was called before this call.')
   e.code = 'ERR_CLIENT_CLOSED'
@@ -111,7 +116,7 @@ function restoreError(out, data) {
       const last = info ? ` (last state ${info.state}, progress ${info.progress}%)` : ''
       const limit = data.timeout === undefined || data.timeout === null ? 600000 : data.timeout
       // Timed out during an outage: the last poll's error is the cause.
-      const cause = out.code !== undefined && out.code !== null ? serviceError(out) : undefined
+      const cause = out.cause ? failureError(out.cause, out) : undefined
       const during = cause ? `; the last poll failed: ${cause.message}` : ''
       return new RestoreSnapshotError(
         `Restore job ${job} did not finish within ${limit} ms${last}${during}`,
@@ -668,7 +673,7 @@ class MilvusClient {
         : undefined
     return this._call('waitForRestoreSnapshot', data, {
       progress: hook(onProgress, (info) => [info]),
-      pollError: hook(onPollError, (p) => [serviceError(p), { failures: p.failures, retryInMs: p.retryInMs }]),
+      pollError: hook(onPollError, (p) => [failureError(p.kind, p), { failures: p.failures, retryInMs: p.retryInMs }]),
     })
   }
 

@@ -382,6 +382,69 @@ describe('global clusters, milvus-native only', { concurrency: true }, () => {
     assert.deepEqual(seen(b), [])
   })
 
+  /** A world whose primary `a` has job 42 Executing, and a `b2` (not yet in the topology) where it is Completed. */
+  async function jobWorld() {
+    const { a, topo } = await world({ fixtures: { 42: { info: { state: 'RestoreSnapshotExecuting', progress: 50 } } } })
+    const b2 = await startSim({ record: true, fixtures: { 42: { info: { state: 'RestoreSnapshotCompleted', progress: 100 } } } })
+    stops.push(() => b2.stop())
+    const c = client('native', topo, { maxRetries: 0 })
+    return { a, b2, topo, c }
+  }
+
+  test('waitForRestoreSnapshot rides out a topology server that fails during a failover (5xx after 3 attempts), reporting it to onPollError', async () => {
+    const { a, b2, topo, c } = await jobWorld()
+    const reports = []
+    let ended = false
+    const done = c.waitForRestoreSnapshot({ job_id: 42, interval: 100, onPollError: (error, retry) => reports.push({ error, retry }) })
+    done.then(
+      () => (ended = true),
+      () => (ended = true),
+    )
+    while (!seen(a).includes('GetRestoreSnapshotState:42')) await new Promise((r) => setTimeout(r, 20))
+    topo.setReply(503, 'maintenance')
+    await a.stop()
+    // The failover's fetch fails after 3 attempts (1 s, then 2 s apart); the wait goes on.
+    const deadline = Date.now() + 15000
+    while (!ended && !reports.some((r) => r.error.code === 'ERR_MILVUS_TOPOLOGY') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    topo.setPrimary(2, clusters(b2.address, a.address))
+    const info = await done
+    assert.equal(info.state, 'RestoreSnapshotCompleted')
+    const topology = reports.filter((r) => r.error.code === 'ERR_MILVUS_TOPOLOGY')
+    assert.equal(topology.length >= 1, true, JSON.stringify(reports.map((r) => r.error.message)))
+    const { error, retry } = topology[0]
+    assert.equal(error.status, 503)
+    assert.equal(error.url, `${topo.url}/global-cluster/topology`)
+    assert.match(error.message, /^Failed to fetch global topology from \S+ after 3 attempts: Topology request failed with status 503: maintenance$/)
+    assert.equal(retry.failures, reports.indexOf(topology[0]) + 1)
+    assert.deepEqual(seen(b2), ['Connect', 'GetRestoreSnapshotState:42'])
+  })
+
+  test('a wait that runs out during a topology outage has the topology error as cause; a 4xx ends a wait at once', async () => {
+    const { a, topo, c } = await jobWorld()
+    const t0 = Date.now()
+    const timedOut = rejection(c.waitForRestoreSnapshot({ job_id: 42, interval: 100, timeout: 4500 }))
+    while (!seen(a).includes('GetRestoreSnapshotState:42')) await new Promise((r) => setTimeout(r, 20))
+    topo.setReply(502, 'bad gateway')
+    await a.stop()
+    const e = await timedOut
+    assert.equal(e.code, 'RESTORE_TIMEOUT')
+    assert.equal(Date.now() - t0 >= 4500 - 5, true)
+    assert.equal(e.info.state, 'RestoreSnapshotExecuting')
+    assert.equal(e.cause.code, 'ERR_MILVUS_TOPOLOGY')
+    assert.equal(e.cause.status, 502)
+    assert.equal(e.cause.url, `${topo.url}/global-cluster/topology`)
+    assert.match(e.message, /did not finish within 4500 ms \(last state RestoreSnapshotExecuting, progress 50%\); the last poll failed: Failed to fetch global topology from /)
+    // A 4xx does not change by waiting: the wait rejects with it after one poll's failover.
+    topo.setReply(403, 'forbidden')
+    const reports = []
+    const denied = await rejection(c.waitForRestoreSnapshot({ job_id: 42, interval: 100, timeout: 30000, onPollError: (err) => reports.push(err) }))
+    assert.equal(denied.code, 'ERR_MILVUS_TOPOLOGY')
+    assert.equal(denied.status, 403)
+    assert.deepEqual(reports, [])
+  })
+
   test('the background refresh stops on closeConnection()', async () => {
     const { topo } = await world()
     process.env[REFRESH_ENV] = '100'

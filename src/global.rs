@@ -139,6 +139,10 @@ pub struct TopologyError {
     pub message: String,
     pub url: String,
     pub status: Option<u16>,
+    /// Whether waiting may help: the fetch failed after its retries (network, 5xx, time-outs),
+    /// or the topology names no writable cluster (a promotion under way). A 4xx, an API error
+    /// code, an unusable reply or endpoint does not change by waiting.
+    pub transient: bool,
 }
 
 /// The final error of a fetch: the attempt's, naming the URL; after retries, how many.

@@ -2,10 +2,11 @@
 //! timer per poll), bounded by an overall timeout and cancellable.
 //!
 //! Outages are ridden out: a poll that fails with a transient code (UNAVAILABLE, which a
-//! refused or dropped connection is, or its own DEADLINE_EXCEEDED) is followed by another
-//! after a pause (`outage_pause`), until the wait's own timeout; its last error becomes the
-//! timeout's cause. A Milvus error status, Failed, an abort or any other code ends the wait
-//! at once.
+//! refused or dropped connection is, or its own DEADLINE_EXCEEDED), or in global mode with a
+//! topology failure that waiting may cure (the topology server away, no writable cluster
+//! yet), is followed by another after a pause (`outage_pause`), until the wait's own timeout;
+//! its last error becomes the timeout's cause. A Milvus error status, Failed, an abort or any
+//! other failure ends the wait at once.
 
 use std::time::Duration;
 
@@ -56,7 +57,6 @@ mod polling {
     use tokio::sync::watch;
 
     use super::{is_change, is_transient, outage_pause, RestoreSnapshotInfo, RestoreSnapshotState};
-    use crate::error::CallError;
     use crate::js::hub::PollTrace;
     use crate::proto::milvus::{GetRestoreSnapshotStateRequest, GetRestoreSnapshotStateResponse};
     use crate::transport::{Call, Client, Failure, Reply, Transport};
@@ -81,7 +81,7 @@ mod polling {
         /// A poll failed with a transient error, `failures` in a row; the next poll goes out
         /// after `pause`.
         PollError {
-            error: &'a CallError,
+            error: &'a Failure,
             failures: u32,
             pause: Duration,
         },
@@ -94,8 +94,8 @@ mod polling {
         Failed(GetRestoreSnapshotStateResponse),
         /// The server answered with a Milvus error status (e.g. job not found).
         Status(GetRestoreSnapshotStateResponse),
-        /// Out of time: the last reply, and the last poll's error if it failed (an outage).
-        TimedOut(Option<GetRestoreSnapshotStateResponse>, Option<CallError>),
+        /// Out of time: the last reply, and the last poll's failure if it failed (an outage).
+        TimedOut(Option<GetRestoreSnapshotStateResponse>, Option<Failure>),
         Unimplemented,
         Call(Failure),
     }
@@ -110,7 +110,7 @@ mod polling {
         let mut cancel = req.cancel.clone();
         // Transient failures in a row, and the latest one's error.
         let mut failures = 0u32;
-        let mut outage: Option<CallError> = None;
+        let mut outage: Option<Failure> = None;
         loop {
             let left = req.timeout.saturating_sub(started.elapsed());
             if left.is_zero() {
@@ -148,16 +148,16 @@ mod polling {
                 Err(Failure::Grpc(e)) if e.code == 4 && started.elapsed() >= req.timeout => {
                     return WaitEnd::TimedOut(last, outage)
                 }
-                Err(Failure::Grpc(e)) if is_transient(e.code) => {
+                Err(f) if rides_out(&f) => {
                     failures += 1;
                     let left = req.timeout.saturating_sub(started.elapsed());
                     let pause = outage_pause(req.interval, failures).min(left);
                     on_event(Event::PollError {
-                        error: &e,
+                        error: &f,
                         failures,
                         pause,
                     });
-                    outage = Some(e);
+                    outage = Some(f);
                     if pause_or_abort(pause, cancel.as_mut()).await {
                         return WaitEnd::Call(Failure::Aborted);
                     }
@@ -193,6 +193,15 @@ mod polling {
             if pause_or_abort(req.interval.min(left), cancel.as_mut()).await {
                 return WaitEnd::Call(Failure::Aborted);
             }
+        }
+    }
+
+    /// A failed poll that the wait rides out: the server or the topology is away, not saying no.
+    fn rides_out(f: &Failure) -> bool {
+        match f {
+            Failure::Grpc(e) => is_transient(e.code),
+            Failure::Topology(t) => t.transient,
+            Failure::Aborted | Failure::Closed => false,
         }
     }
 

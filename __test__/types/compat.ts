@@ -189,7 +189,8 @@ async function everyMethod(c: MilvusClient, signal: AbortSignal): Promise<void> 
     interval: 500,
     signal,
     onProgress: (i) => console.log(i.state, i.progress),
-    onPollError: (e, { failures, retryInMs }) => console.log(e.code, e.details, failures.toFixed(), retryInMs.toFixed()),
+    onPollError: (e, { failures, retryInMs }) =>
+      console.log(e.code === 'ERR_MILVUS_TOPOLOGY' ? e.url : e.details, failures.toFixed(), retryInMs.toFixed()),
   })
   const version: string = (await c.getVersion()).version
   const healthy: boolean = (await c.checkHealth({ timeout: 1000 })).isHealthy

@@ -365,7 +365,8 @@ impl NativeClient {
                     let mut f = with_reply("restore_timeout", r.as_ref());
                     // Timed out during an outage: the last poll's error, for the rejection's cause.
                     if let Some(e) = outage {
-                        let cause = failure(Failure::Grpc(e));
+                        let cause = failure(e);
+                        f.cause = Some(cause.kind);
                         f.code = cause.code;
                         f.message = cause.message;
                         f.details = cause.details;

@@ -155,7 +155,11 @@ impl Global {
             // closeConnection() while the first fetch runs.
             _ = stop.wait_for(|s| *s) => Some(Err(Failure::Closed)),
         };
-        outcome.unwrap_or_else(|| Err(self.shared.error("the topology fetch was abandoned", None)))
+        outcome.unwrap_or_else(|| {
+            Err(self
+                .shared
+                .error("the topology fetch was abandoned", None, true))
+        })
     }
 
     /// The first fetch's progress; `None` when closed. Starts one unless it runs or succeeded.
@@ -218,11 +222,12 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn error(&self, message: impl Into<String>, status: Option<u16>) -> Failure {
+    fn error(&self, message: impl Into<String>, status: Option<u16>, transient: bool) -> Failure {
         Failure::Topology(TopologyError {
             message: message.into(),
             url: self.url.clone(),
             status,
+            transient,
         })
     }
 
@@ -264,6 +269,7 @@ impl Shared {
                     topology.describe()
                 ),
                 None,
+                true,
             ));
         };
         let unusable = |e: String| {
@@ -273,6 +279,7 @@ impl Shared {
                     p.cluster_id, p.endpoint, self.url
                 ),
                 None,
+                false,
             )
         };
         let (authority, _) = split_address(&p.endpoint).map_err(unusable)?;
@@ -307,9 +314,11 @@ impl Shared {
             match outcome {
                 Ok(topology) => return Ok(topology),
                 Err(e) if !e.is_retryable() => {
-                    return Err(
-                        self.error(global::fetch_error(&self.url, attempt + 1, &e), e.status())
-                    )
+                    return Err(self.error(
+                        global::fetch_error(&self.url, attempt + 1, &e),
+                        e.status(),
+                        false,
+                    ))
                 }
                 Err(e) => last = e,
             }
@@ -320,6 +329,7 @@ impl Shared {
         Err(self.error(
             global::fetch_error(&self.url, global::ATTEMPTS, &last),
             last.status(),
+            true,
         ))
     }
 

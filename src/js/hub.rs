@@ -43,6 +43,9 @@ pub struct NativeFailure {
     pub metadata: Option<HashMap<String, String>>,
     /// waitForRestoreSnapshot: the last GetRestoreSnapshotState reply (JSON), if any.
     pub reply: Option<String>,
+    /// `restore_timeout` during an outage: the kind of the last poll's failure (`grpc` or
+    /// `topology`), whose `code`, `details`, `message` and `metadata` this failure carries.
+    pub cause: Option<String>,
 }
 
 /// The reply's JSON text, or why there is none.
@@ -139,18 +142,16 @@ impl Queue {
         self.push(id, Either::A(info_json), Report::Progress)
     }
 
-    /// A waiting call's failed poll, `failures` in a row, the next one after `pause`.
-    pub fn poll_error(self: &Arc<Self>, id: u32, e: &CallError, failures: u32, pause: Duration) {
-        let metadata: serde_json::Map<String, serde_json::Value> = e
-            .metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone().into()))
-            .collect();
+    /// A waiting call's failed poll, `failures` in a row, the next one after `pause`: the
+    /// failure's fields as a rejection would carry them (`failure`), as JSON.
+    pub fn poll_error(self: &Arc<Self>, id: u32, f: &Failure, failures: u32, pause: Duration) {
+        let f = failure(f.clone());
         let json = serde_json::json!({
-            "code": e.code,
-            "details": e.details,
-            "message": e.message(),
-            "metadata": metadata,
+            "kind": f.kind,
+            "code": f.code,
+            "details": f.details,
+            "message": f.message,
+            "metadata": f.metadata,
             "failures": failures,
             "retryInMs": pause.as_millis() as u64,
         });
@@ -473,6 +474,7 @@ pub fn bare(kind: &str) -> NativeFailure {
         message: None,
         metadata: None,
         reply: None,
+        cause: None,
     }
 }
 
@@ -485,11 +487,10 @@ pub fn with_reply(kind: &str, reply: Option<&GetRestoreSnapshotStateResponse>) -
 
 fn grpc_failure(e: CallError) -> NativeFailure {
     NativeFailure {
-        kind: "grpc".into(),
         code: Some(e.code),
         message: Some(e.message()),
         metadata: Some(e.metadata.into_iter().collect()),
         details: Some(e.details),
-        reply: None,
+        ..bare("grpc")
     }
 }
