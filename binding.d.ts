@@ -59,7 +59,10 @@ export declare class NativeClient {
   waitForRestoreSnapshot(data: unknown, id: number, abortable: boolean, progress: boolean, pollErrors: boolean, traceparent?: string, tracestate?: string): void
 }
 
-/** The `channelOptions` keys that change the wire (`channel_options.rs`), as numbers/strings. */
+/**
+ * The `channelOptions` keys that change the wire, as `index.js` lifts them out (numbers and
+ * strings only). With the `napi` feature it is also the binding's `NativeChannel`.
+ */
 export interface NativeChannel {
   keepaliveTimeMs?: number
   keepaliveTimeoutMs?: number

@@ -11,8 +11,13 @@ use crate::error::CallError;
 /// Sent as `user-agent`, between the `grpc.primary_user_agent` and `grpc.secondary_user_agent`.
 pub const AGENT: &str = concat!("milvus-native/", env!("CARGO_PKG_VERSION"));
 
-/// The options as `index.js` lifts them out of `channelOptions` (numbers and strings only).
+/// The `channelOptions` keys that change the wire, as `index.js` lifts them out (numbers and
+/// strings only). With the `napi` feature it is also the binding's `NativeChannel`.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, js_name = "NativeChannel")
+)]
 pub struct RawChannel {
     pub keepalive_time_ms: Option<f64>,
     pub keepalive_timeout_ms: Option<f64>,

@@ -38,18 +38,6 @@ pub struct NativeTls {
     pub check_server_identity: Option<IdentityFn>,
 }
 
-/// The `channelOptions` keys that change the wire (`channel_options.rs`), as numbers/strings.
-#[napi(object, object_to_js = false)]
-pub struct NativeChannel {
-    pub keepalive_time_ms: Option<f64>,
-    pub keepalive_timeout_ms: Option<f64>,
-    pub keepalive_permit_without_calls: Option<f64>,
-    pub max_receive_message_length: Option<f64>,
-    pub max_send_message_length: Option<f64>,
-    pub primary_user_agent: Option<String>,
-    pub secondary_user_agent: Option<String>,
-}
-
 /// The options `index.js` hands over (already normalised from both constructor forms).
 #[napi(object, object_to_js = false)]
 pub struct NativeConfig {
@@ -64,7 +52,7 @@ pub struct NativeConfig {
     pub retry_delay: Option<f64>,
     pub tls: Option<NativeTls>,
     /// `channelOptions`.
-    pub channel: Option<NativeChannel>,
+    pub channel: Option<RawChannel>,
     /// Start the Connect handshake now (false for `__SKIP_CONNECT__`).
     pub connect: bool,
     /// `ClientInfo` of the handshake.
@@ -116,18 +104,7 @@ impl NativeConfig {
                 reject_unauthorized: t.reject_unauthorized,
                 check_server_identity: t.check_server_identity.map(identity_check),
             }),
-            channel: self
-                .channel
-                .take()
-                .map_or_else(RawChannel::default, |c| RawChannel {
-                    keepalive_time_ms: c.keepalive_time_ms,
-                    keepalive_timeout_ms: c.keepalive_timeout_ms,
-                    keepalive_permit_without_calls: c.keepalive_permit_without_calls,
-                    max_receive_message_length: c.max_receive_message_length,
-                    max_send_message_length: c.max_send_message_length,
-                    primary_user_agent: c.primary_user_agent,
-                    secondary_user_agent: c.secondary_user_agent,
-                }),
+            channel: self.channel.take().unwrap_or_default(),
         }
     }
 }
