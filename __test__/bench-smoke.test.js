@@ -74,10 +74,39 @@ test('bench --smoke runs every client through every measure', { timeout: 240000 
       assert.ok(s.warmup_calls > 0 && s.calls === s.warmup_calls * 2, `${s.client}: ${s.calls} calls, ${s.warmup_calls} warm-up`)
       assert.ok(s.samples.some((p) => p.calls >= s.warmup_calls && p.calls < s.calls), `${s.client}: no sample after the warm-up`)
     }
-    // Every throughput window counted replies.
+    // Every throughput window counted replies, and split the rest of the machine's CPU into other
+    // processes' and the hypervisor's steal.
     for (const s of report.samples.filter((x) => x.scenario === 'throughput' && !x.error)) {
       assert.ok(s.calls > 0, `${s.client} (${s.runtime}) at ${s.concurrency}: no replies in the window`)
+      assert.ok(s.others_cpu_pct >= 0 && s.steal_pct >= 0, JSON.stringify(s))
     }
+    assert.match(r.stdout, /stolen by the hypervisor, % of a core during it, 128 in flight( \| \d+){4} \|/)
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true })
+  }
+})
+
+test('bench --redo-disturbed: a window above the limit is measured again, at most twice, and the run says so', { timeout: 240000 }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redo-'))
+  try {
+    // -1: every window is over the limit, so each is measured three times.
+    const args = ['--smoke', '--only', 'throughput', '--runtimes', 'node', '--clients', 'native,floor', '--redo-disturbed=-1', '--out', out]
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bench', 'run.js'), ...args], {
+      cwd: REPO,
+      env: { ...process.env, BENCH_PROFILE: process.env.BENCH_PROFILE || 'debug' },
+      encoding: 'utf8',
+      timeout: 230000,
+    })
+    assert.equal(r.status, 0, `bench exited ${r.status} ${r.signal}\n${r.stdout}\n${r.stderr}`)
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'latest.json'), 'utf8'))
+    const windows = report.samples.filter((s) => s.scenario === 'throughput')
+    assert.equal(windows.length, 8) // 2 clients × 4 levels: each kept once
+    for (const s of windows) {
+      assert.equal(s.disturbed.length, 2, JSON.stringify(s))
+      for (const pct of s.disturbed) assert.ok(pct >= 0)
+    }
+    assert.equal(r.stderr.match(/measuring again/g).length, 16)
+    assert.match(r.stdout, /Measured again because other processes took over -1 % of a core \(--redo-disturbed\): throughput c=1 /)
   } finally {
     fs.rmSync(out, { recursive: true, force: true })
   }

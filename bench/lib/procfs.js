@@ -32,16 +32,26 @@ function cpuMs(pid) {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clkTck()
 }
 
-/** Busy CPU milliseconds of the whole machine, all cores (from the first line of /proc/stat). */
-function machineBusyMs() {
+/**
+ * CPU milliseconds of the whole machine, all cores, from the first line of /proc/stat: `run`,
+ * what ran here (every process, interrupts included), and `steal`, what the hypervisor gave
+ * other guests while this one wanted to run.
+ */
+function machineCpuMs() {
   try {
     const f = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number)
     // user nice system idle iowait irq softirq steal (guest time is already in user)
-    const busy = f[0] + f[1] + f[2] + f[5] + f[6] + f[7]
-    return (busy * 1000) / clkTck()
+    const ms = (ticks) => (ticks * 1000) / clkTck()
+    return { run: ms(f[0] + f[1] + f[2] + f[5] + f[6]), steal: ms(f[7] || 0) }
   } catch {
     return null
   }
+}
+
+/** Busy CPU milliseconds of the whole machine, steal included. */
+function machineBusyMs() {
+  const c = machineCpuMs()
+  return c === null ? null : c.run + c.steal
 }
 
 /** VmRSS and VmHWM (peak) in MB, or null once the process is gone. */
@@ -93,4 +103,4 @@ function machine() {
   }
 }
 
-module.exports = { cpuMs, machineBusyMs, memMb, threadCount, machine }
+module.exports = { cpuMs, machineBusyMs, machineCpuMs, memMb, threadCount, machine }

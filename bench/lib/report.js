@@ -70,7 +70,7 @@ function summarize(samples) {
   const v = {
     bare_ms: bare,
     cold: {}, cold_added: {},
-    p50: {}, p99: {}, seq_cpu: {}, tput: {}, sim_cpu: {}, client_cpu: {}, others_cpu: {}, cpu128: {}, peak_rss: {}, window_rss: {},
+    p50: {}, p99: {}, seq_cpu: {}, tput: {}, sim_cpu: {}, client_cpu: {}, others_cpu: {}, steal: {}, cpu128: {}, peak_rss: {}, window_rss: {},
     soak_rss: {}, soak_growth: {}, soak_growth_native_mem: {}, soak_growth_warmup: {}, construct_ms: {}, construct_rss: {}, ready_ms: {}, close_ms: {},
     // client → scenario → the first error of a run that failed (the table says 'failed').
     failed: {},
@@ -101,6 +101,7 @@ function summarize(samples) {
       ;(v.sim_cpu[l] ||= {})[c] = m('throughput', c, 'sim_cpu_pct', l)
       ;(v.client_cpu[l] ||= {})[c] = m('throughput', c, 'cpu_pct', l)
       ;(v.others_cpu[l] ||= {})[c] = m('throughput', c, 'others_cpu_pct', l)
+      ;(v.steal[l] ||= {})[c] = m('throughput', c, 'steal_pct', l)
     }
     // The soak (100k calls at 128 in flight) for the JS clients; the floor has no soak, so its
     // 128-in-flight throughput run stands in.
@@ -228,6 +229,7 @@ function table(v, tg, { smoke, withFloor = true, bare = 'node -e 0' } = {}) {
   for (const l of LEVELS) row(`  client CPU % (one core = 100), ${l} in flight`, 'throughput', v.client_cpu[l], 0, [], { ratios: false })
   for (const l of LEVELS) row(`  server CPU % during it, ${l} in flight`, 'throughput', v.sim_cpu[l], 0, [], { ratios: false })
   for (const l of LEVELS) row(`  other processes' CPU % during it, ${l} in flight`, 'throughput', v.others_cpu[l], 0, [], { ratios: false })
+  for (const l of LEVELS) row(`  stolen by the hypervisor, % of a core during it, ${l} in flight`, 'throughput', v.steal[l], 0, [], { ratios: false })
   row('client CPU ms / 10k calls, sequential', 'latency', v.seq_cpu, 1, ['cpu_seq_grpcjs', 'cpu_seq'])
   floorRow('  under it: the client side of that TCP round trip (ms / 10k)', fmt(v.tcp.cpu_us === null ? null : v.tcp.cpu_us * 10, 1))
   floorRow('  under it: that two-thread wake-up round trip, both threads (ms / 10k)', fmt(v.wake.cpu, 1))

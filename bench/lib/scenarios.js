@@ -10,7 +10,7 @@ const path = require('node:path')
 const { performance } = require('node:perf_hooks')
 const { runChild } = require('./spawn')
 const { runFloor } = require('./floor')
-const { cpuMs, machineBusyMs } = require('./procfs')
+const { cpuMs, machineCpuMs } = require('./procfs')
 
 const CHILD = path.join(__dirname, '..', 'child.cjs')
 const COLD = path.join(__dirname, '..', 'cold.cjs')
@@ -21,33 +21,35 @@ const jsEnv = (client, ctx) => ({ ...ctx.runtime.env, ...(client === 'native' ? 
  * what is left after the server and the client is other engineers' work on this shared machine.
  */
 function simWindow(simPid) {
-  const w = { cpu0: null, busy0: null, t0: null, cpu1: null, busy1: null, t1: null }
+  const w = { cpu0: null, machine0: null, t0: null, cpu1: null, machine1: null, t1: null }
   const close = () => {
     w.cpu1 = cpuMs(simPid)
-    w.busy1 = machineBusyMs()
+    w.machine1 = machineCpuMs()
     w.t1 = performance.now()
   }
   return {
     onEvent(e) {
       if (e.event === 'start' || e.event === 'spawned') {
         w.cpu0 = cpuMs(simPid)
-        w.busy0 = machineBusyMs()
+        w.machine0 = machineCpuMs()
         w.t0 = performance.now()
       } else if (e.event === 'end') {
         close()
       }
     },
     /**
-     * Server CPU and others' CPU, in percent of one core. `clientCpuMs` is the client's CPU over
-     * the window; `seconds` overrides the wall time (the floor's own window).
+     * Server CPU, other processes' CPU and the hypervisor's steal, in percent of one core.
+     * `clientCpuMs` is the client's CPU over the window; `seconds` overrides the wall time (the
+     * floor's own window).
      */
     usage(clientCpuMs, seconds) {
       if (w.cpu1 === null) close()
       const wall = w.t1 - w.t0
       const sim = w.cpu1 - w.cpu0
       const out = { sim_cpu_pct: (sim / (seconds ? seconds * 1000 : wall)) * 100 }
-      if (typeof clientCpuMs === 'number' && w.busy0 !== null) {
-        out.others_cpu_pct = Math.max(0, ((w.busy1 - w.busy0 - sim - clientCpuMs) / wall) * 100)
+      if (typeof clientCpuMs === 'number' && w.machine0 !== null && w.machine1 !== null) {
+        out.others_cpu_pct = Math.max(0, ((w.machine1.run - w.machine0.run - sim - clientCpuMs) / wall) * 100)
+        out.steal_pct = ((w.machine1.steal - w.machine0.steal) / wall) * 100
       }
       return out
     },
