@@ -53,7 +53,7 @@ pub struct Call {
     /// reaches it after the close. `None`: take the current one.
     pub client: Option<Client>,
     /// Global mode, no primary yet: the topology fetch under way when the caller made the
-    /// call (`Transport::topology_under_way`). The call takes its outcome rather than starting
+    /// call (`Transport::entry`). The call takes its outcome rather than starting
     /// a fetch of its own when the runtime reaches it only after that fetch failed.
     pub topology: Option<Started>,
 }
@@ -397,12 +397,15 @@ impl Transport {
         }
     }
 
-    /// The channel; `None` once closed.
-    /// Global mode: the first-topology fetch under way, if any (`Call::topology`).
-    pub fn topology_under_way(&self) -> Option<Started> {
-        self.global.as_ref().and_then(|(g, _)| g.under_way())
+    /// A new call's `Call::client` and `Call::topology`, as things stand when it is made.
+    pub fn entry(&self) -> (Option<Client>, Option<Started>) {
+        match &self.global {
+            Some((g, _)) => g.entry(),
+            None => (self.client(), None),
+        }
     }
 
+    /// The channel; `None` once closed.
     pub fn client(&self) -> Option<Client> {
         if let Some((g, _)) = &self.global {
             return g.client();

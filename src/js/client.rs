@@ -93,7 +93,7 @@ impl NativeClient {
         if config.connect {
             let inner2 = inner.clone();
             // The construction's topology fetch (global mode), taken here, on the JS thread.
-            let topology = inner.transport.topology_under_way();
+            let (_, topology) = inner.transport.entry();
             runtime::spawn(async move {
                 let state = inner2.handshake(request, trace, topology).await;
                 let _ = tx.send(Arc::new(state));
@@ -495,14 +495,15 @@ impl Inner {
         )
         .map_err(invalid)?
         .map(|id| AsciiMetadataValue::try_from(id).expect("checked printable ASCII"));
+        let (client, topology) = self.transport.entry();
         Ok(Call {
             method,
             timeout,
             request_id,
             cancel: abortable.then(|| self.register_abort(id)),
             trace: None,
-            client: self.transport.client(),
-            topology: self.transport.topology_under_way(),
+            client,
+            topology,
         })
     }
 

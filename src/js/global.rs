@@ -132,17 +132,18 @@ impl Global {
         let _ = self.shared.stop.send(true);
     }
 
-    /// The first-topology fetch under way now, if there is one: a call made while it runs
-    /// takes its outcome, even when the runtime reaches the call after the fetch has ended.
-    pub fn under_way(&self) -> Option<Started> {
+    /// Where a call made now starts, in one look at the state: the primary's connection, or
+    /// else the first-topology fetch under way, if any. A call made while that fetch runs takes
+    /// its outcome, even when the runtime reaches the call after the fetch has ended.
+    pub fn entry(&self) -> (Option<Client>, Option<Started>) {
         let state = self.shared.lock();
-        match state.primary {
-            Some(_) => None,
-            None => state.starting.clone(),
+        match &state.primary {
+            Some((c, _)) => (Some(c.clone()), None),
+            None => (None, state.starting.clone()),
         }
     }
 
-    /// Waits for the first topology: for `joined` (`under_way()` when the call was made), or
+    /// Waits for the first topology: for `joined` (`entry()` when the call was made), or
     /// else the fetch under way now, or a new one (the last one failed).
     pub async fn ready(&self, joined: Option<Started>) -> Result<(), Failure> {
         let mut started = match joined {

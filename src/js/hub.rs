@@ -70,6 +70,13 @@ pub enum Report {
     PollError = 4,
 }
 
+impl Report {
+    /// Whether the call ends with this report (the others leave it pending).
+    fn settles(self) -> bool {
+        matches!(self, Report::Settle | Report::ProgressThenSettle)
+    }
+}
+
 /// A finished call, or the progress of one.
 struct Completion {
     id: u32,
@@ -195,15 +202,7 @@ impl Queue {
         if done.is_empty() {
             return;
         }
-        let settled = done
-            .iter()
-            .filter(|c| {
-                !matches!(
-                    c.report,
-                    Report::Progress | Report::Trace | Report::PollError
-                )
-            })
-            .count();
+        let settled = done.iter().filter(|c| c.report.settles()).count();
         // Creating the values fails only while the environment is being torn down (a worker
         // terminated): nobody is left to receive them.
         if let Ok(batch) = flatten(env, done) {
